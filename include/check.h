@@ -1,0 +1,40 @@
+/* check.h -- error-checking macros and logging shared by every module.
+ *
+ * CHECK_MPI(x) / CHECK_H5(x) evaluate x exactly once; on failure they print
+ * the call, file, line and MPI rank and abort the whole job through
+ * MPI_Abort (never exit()).  Use them where a failure means the job cannot
+ * go on; module functions that can recover return -1 instead.
+ */
+#ifndef SWEEP_CHECK_H
+#define SWEEP_CHECK_H
+
+#include <stdio.h>
+
+/* This process's MPI rank, or -1 before MPI_Init / without MPI. */
+int sweep_rank(void);
+
+/* Print "sweep[rank]: <msg>" to stderr (printf-style, newline added). */
+void sweep_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a fatal message with file/line/rank and MPI_Abort (or abort()
+ * when MPI is not initialised). */
+_Noreturn void sweep_fatal(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define CHECK_MPI(x)                                                          \
+    do {                                                                      \
+        int check_rc_ = (x);                                                  \
+        if (check_rc_ != 0 /* MPI_SUCCESS */)                                 \
+            sweep_fatal(__FILE__, __LINE__, "%s failed (MPI error %d)", #x,   \
+                        check_rc_);                                           \
+    } while (0)
+
+#define CHECK_H5(x)                                                           \
+    do {                                                                      \
+        long long check_rc_ = (long long)(x);                                 \
+        if (check_rc_ < 0)                                                    \
+            sweep_fatal(__FILE__, __LINE__, "%s failed (HDF5 returned %lld)", \
+                        #x, check_rc_);                                       \
+    } while (0)
+
+#endif

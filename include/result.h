@@ -1,0 +1,70 @@
+/* result.h -- TaskResult: everything one task produces, as the worker holds
+ * it before writing it to the result file (h5out.c).
+ *
+ * Dimensions: L logged training points, S evaluation noise levels,
+ * E evaluation steps, N hidden units, G rate-map bins per side.
+ * Sizes follow from the TaskConfig alone (result_alloc), so every task of a
+ * sweep can be laid out in fixed-size datasets before it runs.
+ * Ownership: result_alloc allocates every array; result_free releases them.
+ */
+#ifndef SWEEP_RESULT_H
+#define SWEEP_RESULT_H
+
+#include "config.h"
+
+/* Status codes, as stored in /tasks/status. */
+typedef enum {
+    TASK_PENDING = 0,   /* not run (or not finished) */
+    TASK_DONE = 1,      /* trained, evaluated, written */
+    TASK_DIVERGED = 2,  /* loss became NaN/inf; curves up to then kept */
+    TASK_FAILED = 3     /* an error (allocation, I/O, ...); see message */
+} TaskStatus;
+
+extern const char *const result_status_names[]; /* "pending", "done", ... */
+
+typedef struct TaskResult {
+    int status;            /* TaskStatus */
+    char message[256];     /* why it diverged / failed; "" when done */
+    double wall_s;         /* wall seconds of the whole task */
+    double train_s;        /* of which training */
+    double eval_s;         /* of which evaluation and scoring */
+
+    /* training curves, NaN past the point where the task stopped */
+    int n_log;             /* L = config_n_logged() */
+    int *log_step;         /* (L) optimiser step of each logged point */
+    float *train_loss;     /* (L) loss (cross-entropy + penalties) on the training batch */
+    float *train_err_cm;   /* (L) mean decoding error, cm, on the training batch */
+
+    /* error curves on held-out trajectories */
+    int n_levels;          /* S = cfg->n_eval_noise */
+    int eval_len;          /* E = config_eval_len() */
+    float *eval_err_cm;    /* (S, E) mean decoding error, cm, at each step */
+
+    /* per-unit spatial scores (NaN for a unit with a flat rate map) */
+    int n_units;           /* N = cfg->hidden */
+    float *score60;        /* (N) */
+    float *score90;        /* (N) */
+    float *border;         /* (N) */
+    signed char *mask60;   /* (N) index 0..9 of the ring mask that won score60, -1 if none */
+
+    /* rate maps (only when cfg->save_ratemaps != none) */
+    int bins;              /* G */
+    int n_maps;            /* N (all), save_top_k (top) or 0 */
+    int *map_unit;         /* (n_maps) unit index of each stored map */
+    float *ratemaps;       /* (n_maps, G, G), row = y bin, column = x bin; NaN = unvisited */
+
+    /* summary */
+    float final_loss;      /* loss at the last logged point */
+    float final_err_cm;    /* mean over steps of eval_err_cm at noise level 0 of the list */
+    float grid_frac;       /* fraction of units with score60 > grid_threshold */
+    float max_score60;
+    float mean_score60;
+    int steps_done;        /* optimiser steps actually taken */
+} TaskResult;
+
+/* Allocate every array for cfg, fill floats with NaN, status = pending.
+ * Returns 0, or -1 on allocation failure (nothing left allocated). */
+int result_alloc(TaskResult *r, const TaskConfig *cfg);
+void result_free(TaskResult *r);
+
+#endif

@@ -1,0 +1,75 @@
+/* result.c -- allocation of a TaskResult. */
+#include "result.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const result_status_names[] = {"pending", "done", "diverged", "failed", NULL};
+
+static void fill_nan(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = NAN;
+}
+
+int result_alloc(TaskResult *r, const TaskConfig *cfg)
+{
+    memset(r, 0, sizeof *r);
+    r->status = TASK_PENDING;
+    r->n_log = config_n_logged(cfg);
+    r->n_levels = cfg->n_eval_noise;
+    r->eval_len = config_eval_len(cfg);
+    r->n_units = cfg->hidden;
+    r->bins = cfg->ratemap_bins;
+    r->n_maps = cfg->save_ratemaps == SAVE_ALL ? cfg->hidden
+              : cfg->save_ratemaps == SAVE_TOP ? (cfg->save_top_k < cfg->hidden ? cfg->save_top_k : cfg->hidden)
+              : 0;
+    size_t L = (size_t)r->n_log, N = (size_t)r->n_units, M = (size_t)r->n_maps;
+    size_t G2 = (size_t)r->bins * (size_t)r->bins;
+    r->log_step = calloc(L, sizeof *r->log_step);
+    r->train_loss = malloc(L * sizeof(float));
+    r->train_err_cm = malloc(L * sizeof(float));
+    r->eval_err_cm = malloc((size_t)r->n_levels * (size_t)r->eval_len * sizeof(float));
+    r->score60 = malloc(N * sizeof(float));
+    r->score90 = malloc(N * sizeof(float));
+    r->border = malloc(N * sizeof(float));
+    r->mask60 = malloc(N);
+    r->map_unit = calloc(M ? M : 1, sizeof *r->map_unit);
+    r->ratemaps = malloc((M ? M * G2 : 1) * sizeof(float));
+    if (!r->log_step || !r->train_loss || !r->train_err_cm || !r->eval_err_cm || !r->score60 ||
+        !r->score90 || !r->border || !r->mask60 || !r->map_unit || !r->ratemaps)
+        goto fail;
+    int k = cfg->log_every;
+    for (size_t i = 0; i < L; i++) {
+        long s = (long)i * k;
+        r->log_step[i] = (int)(s > cfg->steps ? cfg->steps : s);
+    }
+    fill_nan(r->train_loss, L);
+    fill_nan(r->train_err_cm, L);
+    fill_nan(r->eval_err_cm, (size_t)r->n_levels * (size_t)r->eval_len);
+    fill_nan(r->score60, N);
+    fill_nan(r->score90, N);
+    fill_nan(r->border, N);
+    memset(r->mask60, -1, N);
+    fill_nan(r->ratemaps, M * G2);
+    r->final_loss = r->final_err_cm = r->grid_frac = r->max_score60 = r->mean_score60 = NAN;
+    return 0;
+fail:
+    result_free(r);
+    return -1;
+}
+
+void result_free(TaskResult *r)
+{
+    free(r->log_step);
+    free(r->train_loss);
+    free(r->train_err_cm);
+    free(r->eval_err_cm);
+    free(r->score60);
+    free(r->score90);
+    free(r->border);
+    free(r->mask60);
+    free(r->map_unit);
+    free(r->ratemaps);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,56 @@
+/* test_config.c -- the settings table, defaults and derived sizes. */
+#include "config.h"
+#include "result.h"
+#include "testlib.h"
+
+#include <string.h>
+
+int main(void)
+{
+    TaskConfig c;
+    config_defaults(&c);
+    /* SCIENCE.md reference values */
+    TEST_CHECK(c.hidden == 4096, "hidden %d", c.hidden);
+    TEST_CHECK(c.n_place == 512, "n_place %d", c.n_place);
+    TEST_CHECK(c.batch == 200, "batch %d", c.batch);
+    TEST_CLOSE(c.dt, 0.02, 0, 0);
+    TEST_CLOSE(c.place_sigma, 0.12, 0, 0);
+    TEST_CLOSE(c.lr, 1e-4, 0, 0);
+    TEST_CLOSE(c.weight_decay, 1e-4, 0, 0);
+    TEST_CLOSE(c.speed_scale, 0.13 * 2 * 3.14159265358979, 1e-12, 0);
+    TEST_CHECK(c.activation == ACT_RELU && c.cell == CELL_VANILLA, "enums");
+
+    /* keys are unique, every default is within its range */
+    for (int i = 0; i < config_n_settings; i++) {
+        const SettingDesc *d = &config_settings[i];
+        TEST_CHECK(config_find(d->key) == d, "duplicate key %s", d->key);
+        if (d->kind == KIND_INT || d->kind == KIND_REAL)
+            TEST_CHECK(d->def >= d->lo && d->def <= d->hi, "default of %s out of range", d->key);
+    }
+    const SettingDesc *tau = config_find("tau");
+    TEST_CHECK(tau && config_ignored(&c, tau), "vanilla ignores tau");
+    c.cell = CELL_LEAKY;
+    TEST_CHECK(!config_ignored(&c, tau), "leaky uses tau");
+    char buf[64];
+    TEST_CHECK(strcmp(config_format(&c, config_find("cell"), buf, sizeof buf), "leaky") == 0, "%s", buf);
+
+    const char *key = NULL;
+    char msg[256];
+    TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == 0, "defaults valid: %s", msg);
+    c.tau = 0.01;
+    TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == -1 && strcmp(key, "tau") == 0, "tau < dt rejected");
+
+    /* logged points: 0, K, 2K, ..., steps */
+    config_defaults(&c);
+    c.steps = 250; c.log_every = 100;
+    TEST_CHECK(config_n_logged(&c) == 4, "n_logged %d", config_n_logged(&c));
+    c.steps = 200;
+    TEST_CHECK(config_n_logged(&c) == 3, "n_logged %d", config_n_logged(&c));
+    c.steps = 250; c.hidden = 8; c.save_ratemaps = SAVE_TOP; c.save_top_k = 3;
+    TaskResult r;
+    TEST_CHECK(result_alloc(&r, &c) == 0, "alloc");
+    TEST_CHECK(r.n_log == 4 && r.log_step[3] == 250 && r.log_step[2] == 200, "log steps");
+    TEST_CHECK(r.n_maps == 3 && r.eval_len == 40, "sizes %d %d", r.n_maps, r.eval_len);
+    result_free(&r);
+    return test_summary("test_config");
+}
