@@ -51,7 +51,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/*.def)
 
-.PHONY: all test check-unit clean install uninstall depcheck bench demo
+.PHONY: all test test-only check-unit clean install uninstall deps bench demo
 all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN)
 
 # Parallel HDF5 is required: refuse a serial build with a clear message.
@@ -86,7 +86,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libsweep.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
 
-test: all
+# `make test` and `make demo` install what is missing first, then re-enter
+# make so that pkg-config sees the freshly installed packages.
+deps:
+	bash scripts/install-deps
+
+test: deps
+	$(MAKE) test-only
+
+test-only: all
 	BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh
 
 check-unit: all
