@@ -140,6 +140,13 @@ int config_validate(const TaskConfig *cfg, const char **key, char *msg, size_t l
                  cfg->border_region, cfg->arena_size);
         return -1;
     }
+    /* T-maze corridors are arena_size / 5 wide (arena.h, ARENA_TMAZE_WIDTH_FRAC) */
+    if (cfg->arena == ARENA_TMAZE && cfg->border_region * 2 >= 0.2 * cfg->arena_size) {
+        *key = "border_region";
+        snprintf(msg, len, "border_region (%g m) must be less than half the T-maze corridor width (%g m)",
+                 cfg->border_region, 0.2 * cfg->arena_size);
+        return -1;
+    }
     if (cfg->n_eval_noise < 1 || cfg->n_eval_noise > SWEEP_MAX_EVAL_NOISE) {
         *key = "eval_noise";
         snprintf(msg, len, "eval_noise must list 1 to %d levels", SWEEP_MAX_EVAL_NOISE);

@@ -1,0 +1,61 @@
+/* rng.h -- random number streams: xoshiro256** seeded through splitmix64.
+ *
+ * Every random number of a task comes from a stream named by (task seed,
+ * purpose), so a task's results never depend on which rank runs it, on the
+ * rank count, or on the order in which other streams are used.
+ *
+ * Generator: xoshiro256** (Blackman & Vigna 2018, "Scrambled linear
+ * pseudorandom number generators"), period 2^256 - 1.  rng_seed() hashes
+ * (seed, purpose) with splitmix64 (Steele, Lea & Flood 2014) into the
+ * 256-bit state, so different pairs start at unrelated points of the period.
+ *
+ * An Rng is a plain value (no pointers, nothing to free); copy it to fork a
+ * stream that replays the same numbers.  One Rng must not be used by two
+ * threads at once.
+ */
+#ifndef SWEEP_RNG_H
+#define SWEEP_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Rng { uint64_t s[4]; } Rng;
+
+/* Purposes: one independent stream per use within a task. */
+enum {
+    RNG_INIT = 1,     /* weight initialisation */
+    RNG_PLACE,        /* place-cell centres */
+    RNG_TRAIN_TRAJ,   /* training trajectories */
+    RNG_TRAIN_NOISE,  /* hidden-state noise in training */
+    RNG_EVAL_TRAJ,    /* held-out evaluation trajectories */
+    RNG_EVAL_NOISE,   /* hidden-state noise in evaluation */
+    RNG_RATEMAP,      /* rate-map trajectories */
+    RNG_REPLAY,       /* replay (input-free) runs */
+    RNG_SHUFFLE,      /* shuffle nulls */
+    RNG_SAMPLE        /* anything else that samples */
+};
+
+/* Independent stream for (task seed, purpose).  Never yields the all-zero
+ * state. */
+void rng_seed(Rng *r, uint64_t seed, uint64_t purpose);
+
+/* Next 64 random bits. */
+uint64_t rng_u64(Rng *r);
+
+/* Uniform on [0, 1), 53 random bits (multiples of 2^-53). */
+double rng_uniform(Rng *r);
+
+/* Standard normal N(0, 1), exact (Marsaglia's polar method, in double). */
+double rng_normal(Rng *r);
+
+/* x[i] = sigma * N(0, 1) for i < n.  Fast path for the (B, T, N) noise of
+ * every training step: Box-Muller in float on blocks, with a vectorisable
+ * polynomial log and sin/cos (relative error < 1e-6) on 24-bit uniforms,
+ * so |x| <= 5.77 sigma (the normal's mass beyond that is 8e-9).  Consumes
+ * one rng_u64 per two outputs, rounded up to whole blocks of 512 outputs. */
+void rng_normal_fill(Rng *r, float *x, size_t n, float sigma);
+
+/* Rayleigh(scale): scale * sqrt(-2 ln(1 - U)); mean scale * sqrt(pi/2). */
+double rng_rayleigh(Rng *r, double scale);
+
+#endif

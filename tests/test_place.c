@@ -1,0 +1,282 @@
+/* test_place.c -- place-cell codes (Gaussian, DoG, Cartesian) and top-k
+ * decoding.
+ *
+ * Legend: P place cells, n positions.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "config.h"
+#include "place.h"
+#include "rng.h"
+#include "testlib.h"
+
+/* Index of the j-th nearest centre (j = 0 nearest) by brute force. */
+static void nearest(const PlaceCells *pc, double x, double y, int k, int *idx)
+{
+    for (int j = 0; j < k; j++) {
+        double best = INFINITY;
+        int bi = -1;
+        for (int i = 0; i < pc->P; i++) {
+            int used = 0;
+            for (int m = 0; m < j; m++) used |= idx[m] == i;
+            double dx = x - pc->centres[2 * i], dy = y - pc->centres[2 * i + 1];
+            double d2 = dx * dx + dy * dy;
+            if (!used && d2 < best) {
+                best = d2;
+                bi = i;
+            }
+        }
+        idx[j] = bi;
+    }
+}
+
+/* The formula of the spec, written out naively in double (no shift by
+ * the maximum: exponents stay above -710 in these arenas):
+ *   g_i(s) = exp(-|x - c_i|^2 / (2 s^2)) / sum_j exp(...)
+ *   gaussian: g(sigma);  dog: q = g(sigma) - g(sigma sqrt(surround)),
+ *   code = (q - min q) / sum(q - min q). */
+static void formula(const PlaceCells *pc, double x, double y, double *ref)
+{
+    const int P = pc->P;
+    double s1 = pc->sigma, s2 = pc->sigma * sqrt(pc->surround), z1 = 0, z2 = 0;
+    for (int i = 0; i < P; i++) {
+        double dx = x - pc->centres[2 * i], dy = y - pc->centres[2 * i + 1];
+        z1 += exp(-(dx * dx + dy * dy) / (2 * s1 * s1));
+        z2 += exp(-(dx * dx + dy * dy) / (2 * s2 * s2));
+    }
+    double qmin = INFINITY;
+    for (int i = 0; i < P; i++) {
+        double dx = x - pc->centres[2 * i], dy = y - pc->centres[2 * i + 1];
+        double g1 = exp(-(dx * dx + dy * dy) / (2 * s1 * s1)) / z1;
+        double g2 = exp(-(dx * dx + dy * dy) / (2 * s2 * s2)) / z2;
+        ref[i] = pc->target == TARGET_DOG ? g1 - g2 : g1;
+        if (ref[i] < qmin) qmin = ref[i];
+    }
+    if (pc->target != TARGET_DOG) return;
+    double sum = 0;
+    for (int i = 0; i < P; i++) sum += ref[i] - qmin;
+    for (int i = 0; i < P; i++) ref[i] = (ref[i] - qmin) / sum;
+}
+
+static void test_codes(int target, int shape)
+{
+    const char *name = config_enum_TARGET[target];
+    TaskConfig cfg;
+    config_defaults(&cfg);
+    cfg.target = target;
+    cfg.arena = shape;
+    Arena a;
+    PlaceCells pc;
+    Rng r;
+    TEST_CHECK(arena_init(&a, &cfg) == 0, "arena");
+    rng_seed(&r, 5, RNG_PLACE);
+    if (place_init(&pc, &cfg, &a, &r) != 0) {
+        TEST_CHECK(0, "%s: place_init", name);
+        return;
+    }
+    const int P = pc.P, n = 500;
+    TEST_CHECK(P == cfg.n_place && place_dim(&pc) == P && pc.k == cfg.decode_k, "%s sizes", name);
+    int inside = 1;
+    for (int i = 0; i < P; i++) inside &= arena_contains(&a, pc.centres[2 * i], pc.centres[2 * i + 1]);
+    TEST_CHECK(inside, "%s: centres inside the arena", name);
+
+    double *ref = NULL;
+    float *pos = malloc((size_t)n * 2 * sizeof *pos);
+    float *code = malloc((size_t)n * P * sizeof *code);
+    float *dec = malloc((size_t)n * 2 * sizeof *dec);
+    ref = malloc((size_t)P * sizeof *ref);
+    if (!pos || !code || !dec || !ref) {
+        TEST_CHECK(0, "alloc");
+        goto done;
+    }
+    for (int j = 0; j < n; j++) {
+        double x, y;
+        arena_sample(&a, &r, &x, &y);
+        pos[2 * j] = (float)x;
+        pos[2 * j + 1] = (float)y;
+    }
+    place_encode(&pc, pos, n, code);
+    place_decode(&pc, code, n, dec);
+
+    int sum_bad = 0, peak_bad = 0, nonneg_bad = 0, min_bad = 0, top_bad = 0, ref_bad = 0;
+    double err = 0, maxref = 0;
+    for (int j = 0; j < n; j++) {
+        const float *c = code + (size_t)j * P;
+        double x = pos[2 * j], y = pos[2 * j + 1];
+        double s = 0, mn = INFINITY;
+        int am = 0;
+        for (int i = 0; i < P; i++) {
+            s += c[i];
+            if (c[i] < mn) mn = c[i];
+            if (c[i] > c[am]) am = i;
+        }
+        sum_bad += fabs(s - 1) > 1e-5;
+        nonneg_bad += mn < 0;
+        /* DoG: shifted so that the smallest cell is exactly 0 */
+        if (target == TARGET_DOG) min_bad += mn != 0;
+        int idx[3];
+        nearest(&pc, x, y, 3, idx);
+        peak_bad += am != idx[0];
+        /* decoding the exact code returns the mean of the 3 nearest
+         * centres: both codes decrease with distance out to the 3rd
+         * nearest centre (DoG: up to d = 2 sigma sqrt(ln 4) for
+         * surround 2, far beyond the 3rd neighbour at P = 512) */
+        double mx = 0, my = 0;
+        for (int m = 0; m < 3; m++) {
+            mx += pc.centres[2 * idx[m]] / 3.0;
+            my += pc.centres[2 * idx[m] + 1] / 3.0;
+        }
+        top_bad += fabs(dec[2 * j] - mx) > 1e-6 || fabs(dec[2 * j + 1] - my) > 1e-6;
+        err += hypot(dec[2 * j] - x, dec[2 * j + 1] - y);
+        /* against the formula written out, every cell, 50 positions:
+         * float rounding of the code, relative 6e-8, plus 1e-9 absolute
+         * for the DoG's cancellation of two near-equal softmaxes */
+        if (j < 50 && ref) {
+            formula(&pc, x, y, ref);
+            for (int i = 0; i < P; i++) {
+                double e = fabs(c[i] - ref[i]);
+                if (e > maxref) maxref = e;
+                ref_bad += e > 1e-6 * ref[i] + 1e-9;
+            }
+        }
+    }
+    err /= n;
+    printf("%s: mean decoding error of the exact code %.4f m (sigma %.2f m), max |code - formula| %.2g\n", name, err,
+           pc.sigma, maxref);
+    TEST_CHECK(sum_bad == 0, "%s: %d codes do not sum to 1", name, sum_bad);
+    TEST_CHECK(nonneg_bad == 0, "%s: %d codes negative", name, nonneg_bad);
+    TEST_CHECK(min_bad == 0, "%s: %d DoG codes with min != 0", name, min_bad);
+    TEST_CHECK(peak_bad == 0, "%s: %d codes peak away from the nearest centre", name, peak_bad);
+    TEST_CHECK(top_bad == 0, "%s: %d decodes != mean of the 3 nearest centres", name, top_bad);
+    TEST_CHECK(ref_bad == 0, "%s: code differs from the formula by %g", name, maxref);
+    /* The error of the exact code is the offset of the mean of the 3
+     * nearest centres.  For centres of density rho = P / area, the k-th
+     * nearest lies at E d_k^2 = k / (pi rho); with roughly independent
+     * directions |mean| ~ sqrt(sum_k E d_k^2) / 3 = sqrt(6 / (pi rho)) / 3
+     * (4.5 cm in the default square, well under sigma = 12 cm).  Allow 30%
+     * for the ordering of the neighbours and the walls. */
+    double est = sqrt(6 / (M_PI * P / arena_area(&a))) / 3;
+    TEST_CHECK(err < 1.3 * est && err < 0.5 * pc.sigma, "%s: mean error %g m, estimate %g m", name, err, est);
+done:
+    free(ref);
+    free(pos);
+    free(code);
+    free(dec);
+    place_free(&pc);
+    TEST_CHECK(pc.centres == NULL && pc.work == NULL, "free clears");
+}
+
+/* Decoding logits: top-k by value for small and large k, against a brute
+ * force selection; NaN never wins. */
+static void test_topk(void)
+{
+    TaskConfig cfg;
+    config_defaults(&cfg);
+    cfg.n_place = 300;
+    Arena a;
+    PlaceCells pc;
+    Rng r;
+    arena_init(&a, &cfg);
+    rng_seed(&r, 6, RNG_PLACE);
+    const int ks[] = {1, 3, 16, 17, 50, 300};
+    for (size_t kk = 0; kk < sizeof ks / sizeof ks[0]; kk++) {
+        cfg.decode_k = ks[kk];
+        if (place_init(&pc, &cfg, &a, &r) != 0) {
+            TEST_CHECK(0, "place_init");
+            return;
+        }
+        const int P = pc.P, k = pc.k, n = 20;
+        float *out = malloc((size_t)n * P * sizeof *out), dec[2 * 20];
+        if (!out) {
+            place_free(&pc);
+            TEST_CHECK(0, "alloc");
+            return;
+        }
+        /* logits with ties (rounded to 0.5) and a NaN */
+        for (int i = 0; i < n * P; i++) out[i] = (float)(round(8 * rng_normal(&r)) / 2);
+        out[7] = NAN;
+        place_decode(&pc, out, n, dec);
+        int bad = 0;
+        for (int j = 0; j < n; j++) {
+            const float *o = out + (size_t)j * P;
+            /* brute force: repeatedly take the best unused (value desc,
+             * index asc, NaN last) */
+            char *used = calloc((size_t)P, 1);
+            double sx = 0, sy = 0;
+            for (int m = 0; m < k && used; m++) {
+                int bi = -1;
+                for (int i = 0; i < P; i++) {
+                    if (used[i]) continue;
+                    double vi = isnan(o[i]) ? -INFINITY : o[i];
+                    double vb = bi < 0 ? 0 : isnan(o[bi]) ? -INFINITY : o[bi];
+                    if (bi < 0 || vi > vb) bi = i;
+                }
+                used[bi] = 1;
+                sx += pc.centres[2 * bi];
+                sy += pc.centres[2 * bi + 1];
+            }
+            free(used);
+            bad += fabs(dec[2 * j] - sx / k) > 1e-5 || fabs(dec[2 * j + 1] - sy / k) > 1e-5;
+        }
+        TEST_CHECK(bad == 0, "k = %d: %d decodes differ from brute force", k, bad);
+        free(out);
+        place_free(&pc);
+    }
+}
+
+static void test_cartesian_and_errors(void)
+{
+    TaskConfig cfg;
+    config_defaults(&cfg);
+    Arena a;
+    PlaceCells pc;
+    Rng r;
+    arena_init(&a, &cfg);
+    rng_seed(&r, 7, RNG_PLACE);
+    cfg.target = TARGET_CARTESIAN;
+    TEST_CHECK(place_init(&pc, &cfg, &a, &r) == 0, "cartesian init");
+    TEST_CHECK(place_dim(&pc) == 2 && pc.P == 0 && pc.centres == NULL, "cartesian: D = 2, no cells");
+    float pos[6] = {0.1f, -0.2f, 1.0f, 0.5f, -1.05f, 1.09f}, code[6], dec[6];
+    place_encode(&pc, pos, 3, code);
+    place_decode(&pc, code, 3, dec);
+    TEST_CHECK(memcmp(pos, code, sizeof pos) == 0 && memcmp(pos, dec, sizeof pos) == 0, "cartesian identity");
+    place_free(&pc);
+
+    cfg.target = TARGET_DOG;
+    cfg.surround_scale = 1.0;
+    TEST_CHECK(place_init(&pc, &cfg, &a, &r) == -1 && pc.centres == NULL, "DoG with surround 1 refused");
+    cfg.target = TARGET_GAUSSIAN;
+    cfg.n_place = 0;
+    TEST_CHECK(place_init(&pc, &cfg, &a, &r) == -1, "no cells refused");
+    cfg.n_place = 4;
+    cfg.decode_k = 9;
+    TEST_CHECK(place_init(&pc, &cfg, &a, &r) == 0 && pc.k == 4, "k clamped to P");
+    place_free(&pc);
+    place_free(&pc); /* twice is safe */
+
+    /* same stream, same centres */
+    PlaceCells p1, p2;
+    Rng r1, r2;
+    config_defaults(&cfg);
+    rng_seed(&r1, 8, RNG_PLACE);
+    r2 = r1;
+    TEST_CHECK(place_init(&p1, &cfg, &a, &r1) == 0 && place_init(&p2, &cfg, &a, &r2) == 0, "init");
+    TEST_CHECK(p1.centres && p2.centres && memcmp(p1.centres, p2.centres, 2 * p1.P * sizeof(float)) == 0,
+               "centres reproducible");
+    place_free(&p1);
+    place_free(&p2);
+}
+
+int main(void)
+{
+    test_codes(TARGET_GAUSSIAN, ARENA_SQUARE);
+    test_codes(TARGET_DOG, ARENA_SQUARE);
+    test_codes(TARGET_GAUSSIAN, ARENA_TMAZE);
+    test_codes(TARGET_DOG, ARENA_CIRCLE);
+    test_topk();
+    test_cartesian_and_errors();
+    return test_summary("test_place");
+}
