@@ -248,11 +248,11 @@ static int scalar_string(Ctx *c, int k, const char *where, char *dst, size_t cap
 
 /* ---- sections ---------------------------------------------------------- */
 
-static const char *const section_names[] = {"model", "task", "place", "train", "eval"};
-enum { N_SECTIONS = 5 };
+static const char *const section_names[] = {"model", "task", "place", "train", "eval", "replay"};
+enum { N_SECTIONS = 6 };
 static const char *const top_keys[] = {"name", "description", "sweep_seed", "model", "task", "place",
-                                       "train", "eval", "output", "sweep"};
-enum { N_TOP = 10 };
+                                       "train", "eval", "replay", "output", "sweep"};
+enum { N_TOP = 11 };
 static const char *const output_keys[] = {"file", "time_limit", "progress_every"};
 
 /* Every key a section may hold (for suggestions): settings + eval_noise. */
@@ -697,9 +697,9 @@ static int parse_top(Ctx *c)
                 return fail_at(c, vn->line, vn->col, "sweep_seed", "expected an integer in [0, 2^64 - 1], got %s",
                                got(vn, g, sizeof g));
             s->sweep_seed = (uint64_t)x;
-        } else if (j >= 3 && j <= 7) {
+        } else if (j >= 3 && j < 3 + N_SECTIONS) {
             if (parse_section(c, section_names[j - 3], vk) < 0) return -1;
-        } else if (j == 8) {
+        } else if (j == 3 + N_SECTIONS) {
             if (parse_output(c, vk) < 0) return -1;
         } else {
             sweep_node = vk;
