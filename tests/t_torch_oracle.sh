@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# t_torch_oracle.sh -- the float networks (src/rnn.c) and Adam (src/adam.c)
+# against PyTorch autograd and torch.optim.Adam: every cell x activation
+# with cross-entropy targets and every cell with the Cartesian MSE target
+# (tests/ref/rnn_dump.c writes the cases, tests/ref/rnn_torch.py checks
+# them).  Needs Debian's python3-torch; exits non-zero on any mismatch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+BLAS_PKG=${BLAS_PKG:-openblas}
+if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
+  echo "t_torch_oracle: $PYTHON cannot import torch (Debian: apt-get install python3-torch)" >&2
+  exit 1
+fi
+out=$BUILD/tests/ref
+mkdir -p "$out"
+rm -rf "$out/rnn_cases"
+# rnn_dump uses rnn, adam, rng and config from the library: BLAS is all it links
+${CC:-mpicc} -std=c11 -O2 -Iinclude -D_XOPEN_SOURCE=700 tests/ref/rnn_dump.c -o "$out/rnn_dump" \
+  "$BUILD/libsweep.a" $(pkg-config --libs "$BLAS_PKG") -lm
+OPENBLAS_NUM_THREADS=1 "$out/rnn_dump" "$out/rnn_cases"
+"$PYTHON" tests/ref/rnn_torch.py "$out/rnn_cases"
