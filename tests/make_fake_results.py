@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""TEST FIXTURE: write a synthetic sweep result file in the documented format.
+
+This is not a simulator and its numbers mean nothing scientifically.  It
+exists so that analysis/ can be tested independently of the C program: the
+file has the layout of docs/results-format.md (root attributes, one compound
+/tasks dataset with every setting of include/settings.def as a column,
+/curves/*, /units/*, optional /units/ratemaps) with realistic shapes and a
+plausible structure (leaky beats vanilla, noise hurts, a few grid-like rate
+maps, one diverged and one failed task).  The settings columns and enum
+names are read from include/settings.def and src/config.c, so the fixture
+follows the real table.  tests/t_analysis.sh also runs the report on a file
+written by the real program whenever the binary can run a sweep.
+
+    make_fake_results.py -o FILE [--shard i/N] [--pending-from K]
+                         [--ratemaps top|all|none] [--seeds S] [--hidden N]
+
+--shard i/N      keep only the tasks with id % N == i (root attribute shard)
+--pending-from K tasks with id >= K are left pending (an interrupted run)
+"""
+import argparse
+import hashlib
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INT_KINDS = {"INT": np.int32, "BOOL": np.int32}
+
+
+def read_settings():
+    """([(key, kind, default)], {enum key: string width}) from include/settings.def
+    and the enum name lists of src/config.c."""
+    text = open(os.path.join(ROOT, "include", "settings.def")).read()
+    rows = re.findall(r"^SETTING\(\s*(\w+),\s*(\w+),\s*(\w+),\s*([^,]+),", text, re.M)
+    csrc = open(os.path.join(ROOT, "src", "config.c")).read()
+    enums = {}
+    for name, body in re.findall(r"config_enum_(\w+)\[\]\s*=\s*\{([^}]*)\}", csrc, re.S):
+        enums[name] = re.findall(r'"([^"]*)"', body)
+    out, width = [], {}
+    for _section, key, kind, default in rows:
+        if kind.startswith("ENUM_"):
+            names = enums[kind[5:]]
+            out.append((key, "ENUM", names[int(float(default))]))
+            width[key] = max(1, max(len(n) for n in names))   # fixed-length, NUL padded (h5out.c)
+        else:
+            out.append((key, kind, float(default)))
+    return out, width
+
+
+def ignored(key, cfg):
+    """Mirror of config_ignored() in src/config.c."""
+    cell = cfg["cell"]
+    if key == "tau":
+        return cell == "vanilla"
+    if key in ("lambda_a", "b_a"):
+        return cell not in ("adaptive", "adaptive_momentum")
+    if key == "lambda_v":
+        return cell not in ("momentum", "adaptive_momentum")
+    if key == "surround_scale":
+        return cfg["target"] != "dog"
+    if key in ("place_sigma", "decode_k"):
+        return cfg["target"] == "cartesian"
+    if key == "save_top_k":
+        return cfg["save_ratemaps"] != "top"
+    return False
+
+
+def grid_map(G, spacing, phase, angle, rng):
+    """A hexagonal firing pattern (three plane waves at 60 degrees) on a G x G map."""
+    y, x = np.mgrid[0:G, 0:G].astype(float)
+    k = 2 * np.pi / spacing
+    m = np.zeros((G, G))
+    for j in range(3):
+        a = angle + j * np.pi / 3
+        m += np.cos(k * (np.cos(a) * (x - phase[0]) + np.sin(a) * (y - phase[1])))
+    m = np.maximum(m, 0) + 0.1 * rng.random((G, G))
+    return m / m.max()
+
+
+def smooth_map(G, rng):
+    f = rng.standard_normal((G, G))
+    for _ in range(3):
+        f = (f + np.roll(f, 1, 0) + np.roll(f, -1, 0) + np.roll(f, 1, 1) + np.roll(f, -1, 1)) / 5
+    return np.maximum(f - f.mean(), 0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--shard", default=None)
+    ap.add_argument("--pending-from", type=int, default=None)
+    ap.add_argument("--ratemaps", choices=["none", "top", "all"], default="top")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--noise-only", action="store_true",
+                    help="a sweep over noise and seed only (leaky, tau fixed): no tau or cell axis")
+    a = ap.parse_args()
+
+    settings, enum_width = read_settings()
+    base = {k: d for k, _kind, d in settings}
+    base.update(hidden=a.hidden, seq_len=20, steps=1000, log_every=100, batch=50,
+                n_place=128, ratemap_bins=20, save_ratemaps=a.ratemaps, save_top_k=4,
+                eval_len_factor=2.0)
+    eval_noise = np.array([0.0, 0.01, 0.03])
+    spec_text = (
+        "name: fake_fixture\n"
+        f"model: {{hidden: {a.hidden}}}\n"
+        f"train: {{steps: 1000, log_every: 100, batch: 50}}\n"
+        f"eval: {{eval_noise: [0.0, 0.01, 0.03], save_ratemaps: {a.ratemaps}}}\n"
+        + ("sweep:\n" if a.noise_only else "sweep:\n  cell: [vanilla, leaky]\n  tau: [0.04, 0.1, 0.2]\n")
+        + f"  noise: [0.0, 0.003, 0.01, 0.03]\n  seed: {{range: [0, {a.seeds}]}}\n")
+
+    # expand the axes; vanilla ignores tau, so its tasks are de-duplicated
+    tasks = []
+    cells = ["leaky"] if a.noise_only else ["vanilla", "leaky"]
+    taus = [0.1] if a.noise_only else [0.04, 0.1, 0.2]
+    axes = [b"noise", b"seed"] if a.noise_only else [b"cell", b"tau", b"noise", b"seed"]
+    for cell in cells:
+        for tau in ([0.1] if cell == "vanilla" else taus):
+            for noise in [0.0, 0.003, 0.01, 0.03]:
+                for seed in range(a.seeds):
+                    cfg = dict(base, cell=cell, tau=tau, noise=noise, seed=seed)
+                    tasks.append(cfg)
+    n_all = len(tasks)
+    ids = np.arange(n_all)
+    if a.shard:
+        i, n = (int(v) for v in a.shard.split("/"))
+        ids = ids[ids % n == i]
+
+    N, G = a.hidden, 20
+    steps, log_every = 1000, 100
+    L = steps // log_every + 1
+    S, E = len(eval_noise), int(round(2.0 * 20))
+    M = {"none": 0, "top": 4, "all": N}[a.ratemaps]
+
+    cols = [("id", np.int32)]
+    for key, kind, _d in settings:
+        cols.append((key, f"S{enum_width[key]}" if kind == "ENUM" else INT_KINDS.get(kind, np.float64)))
+    cols += [("status", "S10"), ("rank", np.int32), ("wall_s", np.float64),
+             ("train_s", np.float64), ("eval_s", np.float64), ("steps_done", np.int32),
+             ("final_loss", np.float32), ("final_err_cm", np.float32), ("grid_frac", np.float32),
+             ("max_score60", np.float32), ("mean_score60", np.float32), ("message", "S128")]
+    rows = np.zeros(len(ids), dtype=cols)
+    train_step = np.full((len(ids), L), -1, np.int32)
+    train_loss = np.full((len(ids), L), np.nan, np.float32)
+    train_err = np.full((len(ids), L), np.nan, np.float32)
+    eval_err = np.full((len(ids), S, E), np.nan, np.float32)
+    score60 = np.full((len(ids), N), np.nan, np.float32)
+    score90 = np.full((len(ids), N), np.nan, np.float32)
+    border = np.full((len(ids), N), np.nan, np.float32)
+    mask60 = np.full((len(ids), N), -1, np.int8)
+    maps = np.full((len(ids), M, G, G), np.nan, np.float32)
+    map_unit = np.full((len(ids), M), -1, np.int32)
+
+    diverged_id = [k for k, t in enumerate(tasks) if t["cell"] == cells[0] and t["noise"] == 0.03][-1]
+    failed_id = [k for k, t in enumerate(tasks) if t["cell"] == "leaky" and t["noise"] == 0.01][0]
+    for r, tid in enumerate(ids):
+        cfg = tasks[tid]
+        rng = np.random.default_rng(1000 + tid)
+        row = rows[r]
+        row["id"] = tid
+        for key, kind, _d in settings:
+            v = cfg[key]
+            if kind == "ENUM":
+                row[key] = str(v).encode()
+            elif ignored(key, cfg):
+                row[key] = -1 if kind in INT_KINDS else np.nan
+            else:
+                row[key] = v
+        row["rank"] = 1 + tid % 3
+        pending = a.pending_from is not None and tid >= a.pending_from
+        if pending:
+            row["status"] = b"pending"
+            row["steps_done"] = 0
+            for f in ("wall_s", "train_s", "eval_s"):
+                row[f] = np.nan
+            for f in ("final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60"):
+                row[f] = np.nan
+            continue
+        if tid == failed_id:
+            row["status"] = b"failed"
+            row["message"] = b"cannot allocate 1.2 GB for the rate-map accumulators"
+            row["steps_done"] = 0
+            row["wall_s"], row["train_s"], row["eval_s"] = 0.01, 0.0, 0.0
+            for f in ("final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60"):
+                row[f] = np.nan
+            continue
+        leaky = cfg["cell"] == "leaky"
+        tau, noise = cfg["tau"], cfg["noise"]
+        # synthetic "truth": leaky better, best tau 0.1, noise hurts
+        err_inf = (5.0 + 12 * (np.log(tau / 0.1)) ** 2 if leaky else 11.0) + 350 * noise
+        err_inf *= 1 + 0.05 * rng.standard_normal()
+        t_steps = np.arange(L) * log_every
+        curve = err_inf + (60 - err_inf) * np.exp(-t_steps / 250.0)
+        loss = 6.0 + (curve / 60.0) * 1.5 + 0.02 * rng.standard_normal(L)
+        stop = L
+        if tid == diverged_id:
+            stop = 6
+            row["status"] = b"diverged"
+            row["message"] = b"loss is nan at step 537"
+            row["steps_done"] = 537
+        else:
+            row["status"] = b"done"
+            row["steps_done"] = steps
+        train_step[r, :] = t_steps
+        train_loss[r, :stop] = loss[:stop]
+        train_err[r, :stop] = (curve * (1 + 0.03 * rng.standard_normal(L)))[:stop]
+        wall = 30 + 20 * rng.random()
+        row["wall_s"], row["train_s"], row["eval_s"] = wall, 0.8 * wall, 0.2 * wall
+        if tid == diverged_id:
+            row["final_loss"] = np.nan
+            for f in ("final_err_cm", "grid_frac", "max_score60", "mean_score60"):
+                row[f] = np.nan
+            continue
+        tt = np.arange(1, E + 1)
+        for s, en in enumerate(eval_noise):
+            growth = (0.15 if leaky else 0.3) + 40 * en
+            eval_err[r, s] = err_inf * (0.6 + 0.4 * np.sqrt(tt / 20)) + growth * tt * (1 + en * 30)
+        n_grid = int(round(N * (0.25 if leaky else 0.08) * np.exp(-noise / 0.01)))
+        sc = rng.normal(-0.1, 0.2, N)
+        sc[:n_grid] = rng.uniform(0.35, 1.2, n_grid)
+        perm = rng.permutation(N)
+        sc = sc[perm]
+        score60[r] = sc
+        score90[r] = rng.normal(0.0, 0.25, N)
+        border[r] = rng.uniform(-0.6, 0.6, N)
+        mask60[r] = rng.integers(0, 10, N)
+        row["final_loss"] = loss[-1]
+        row["final_err_cm"] = eval_err[r, 0].mean()
+        row["grid_frac"] = np.mean(sc > 0.3)
+        row["max_score60"] = sc.max()
+        row["mean_score60"] = sc.mean()
+        if M:
+            units = np.argsort(-sc)[:M] if a.ratemaps == "top" else np.arange(N)
+            map_unit[r] = units
+            for j, u in enumerate(units):
+                if sc[u] > 0.3:
+                    m = grid_map(G, rng.uniform(5, 9), rng.uniform(0, 5, 2), rng.uniform(0, np.pi / 3), rng)
+                else:
+                    m = smooth_map(G, rng)
+                m[0, 0] = np.nan  # an unvisited corner bin
+                maps[r, j] = m
+
+    with h5py.File(a.output, "w") as f:
+        f.attrs["sweep_version"] = "0.1.0-fixture"
+        f.attrs["spec_text"] = spec_text
+        f.attrs["spec_canonical"] = spec_text
+        # files written with the same options are "the same spec" (shards,
+        # --pending-from): same hash; other options give another hash
+        f.attrs["spec_hash"] = hashlib.sha256(spec_text.encode()).hexdigest()
+        f.attrs["command_line"] = "tests/make_fake_results.py " + " ".join(sys.argv[1:])
+        f.attrs["start_time"] = "2026-11-24T12:00:00Z"
+        f.attrs["n_ranks"] = np.int32(4)
+        f.attrs["n_tasks"] = np.int32(len(ids))
+        f.attrs["format_version"] = np.int32(1)
+        if a.shard:
+            f.attrs["shard"] = a.shard
+        d = f.create_dataset("tasks", data=rows)
+        d.attrs["axes"] = np.array(axes)
+        c = f.create_group("curves")
+        c["train_step"] = train_step
+        c["train_loss"] = train_loss
+        c["train_err_cm"] = train_err
+        c["eval_err_cm"] = eval_err
+        c["eval_noise"] = eval_noise
+        u = f.create_group("units")
+        u["score60"] = score60
+        u["score90"] = score90
+        u["border"] = border
+        u["mask60"] = mask60
+        if M:
+            u["ratemaps"] = maps
+            u["ratemap_unit"] = map_unit
+
+
+if __name__ == "__main__":
+    main()
