@@ -1,0 +1,395 @@
+/* test_train.c -- task_run: learning, determinism, divergence, stop flag,
+ * targets, cell types, rate-map selection, task_cost.
+ *
+ * Dimensions: N hidden, L logged points, S evaluation noise levels,
+ * E evaluation steps, G rate-map bins per side.
+ *
+ * Smoke-sized settings (N = 64, 64 place cells) keep the whole file well
+ * under a minute on one core.  No wall time is ever asserted.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "result.h"
+#include "testlib.h"
+#include "train.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A small leaky-relu task that learns within a few hundred steps. */
+static void smoke_config(TaskConfig *c)
+{
+    config_defaults(c);
+    c->hidden = 64;
+    c->n_place = 64;
+    c->place_sigma = 0.2;
+    c->cell = CELL_LEAKY;
+    c->activation = ACT_RELU;
+    c->tau = 0.04;            /* alpha = 0.5 */
+    c->seq_len = 20;
+    c->batch = 32;
+    c->lr = 1e-3;
+    c->steps = 1000;
+    c->log_every = 200;
+    c->eval_batch = 32;
+    c->eval_len_factor = 2.0;
+    c->ratemap_bins = 10;
+    c->ratemap_trajectories = 48;  /* two chunks: 32 + 16 */
+    c->seed = 7;
+}
+
+static int n_finite(const float *x, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += isfinite(x[i]) != 0;
+    return k;
+}
+
+static int same_floats(const float *a, const float *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+/* Run cfg into a fresh result; returns task_run's return value. */
+static int run(const TaskConfig *c, TaskResult *r, const TaskHooks *h)
+{
+    if (result_alloc(r, c) != 0) return -2;
+    return task_run(c, r, h);
+}
+
+/* ---- learning: trained error far below untrained --------------------- */
+static void test_learning(void)
+{
+    TaskConfig c;
+    smoke_config(&c);
+    TaskResult r0, r1;
+    TaskConfig c0 = c;
+    c0.steps = 0;
+    int rc0 = run(&c0, &r0, NULL);
+    double t0 = now_s();
+    int rc1 = run(&c, &r1, NULL);
+    double dt = now_s() - t0;
+    TEST_CHECK(rc0 == 0 && r0.status == TASK_DONE, "untrained rc %d status %d: %s", rc0, r0.status, r0.message);
+    TEST_CHECK(rc1 == 0 && r1.status == TASK_DONE, "trained rc %d status %d: %s", rc1, r1.status, r1.message);
+    printf("learning: untrained err %.2f cm, trained err %.2f cm (ratio %.3f); "
+           "train loss %.4f -> %.4f; %.3f ms/step (train_s %.3f, eval_s %.3f, wall %.3f s)\n",
+           r0.final_err_cm, r1.final_err_cm, r1.final_err_cm / r0.final_err_cm,
+           r1.train_loss[0], r1.final_loss, 1e3 * r1.train_s / c.steps, r1.train_s, r1.eval_s, dt);
+    TEST_CHECK(isfinite(r0.final_err_cm) && isfinite(r1.final_err_cm), "errors %g %g", r0.final_err_cm,
+               r1.final_err_cm);
+    TEST_CHECK(r1.final_err_cm < 0.5f * r0.final_err_cm, "trained %g vs untrained %g", r1.final_err_cm,
+               r0.final_err_cm);
+    /* the untrained network: one logged point at step 0, no updates */
+    TEST_CHECK(r0.n_log == 1 && r0.log_step[0] == 0 && r0.steps_done == 0, "n_log %d steps_done %d", r0.n_log,
+               r0.steps_done);
+    TEST_CHECK(isfinite(r0.train_loss[0]) && isfinite(r0.train_err_cm[0]), "untrained curve %g %g",
+               r0.train_loss[0], r0.train_err_cm[0]);
+    /* the training curve: every point filled, falling loss and error */
+    int L = r1.n_log;
+    TEST_CHECK(L == 6 && r1.log_step[L - 1] == c.steps, "L %d last step %d", L, r1.log_step[L - 1]);
+    TEST_CHECK(n_finite(r1.train_loss, L) == L && n_finite(r1.train_err_cm, L) == L, "curves not all finite");
+    TEST_CHECK(r1.train_loss[L - 1] < r1.train_loss[0], "loss %g -> %g", r1.train_loss[0], r1.train_loss[L - 1]);
+    TEST_CHECK(r1.train_err_cm[L - 1] < 0.6f * r1.train_err_cm[0], "train err %g -> %g", r1.train_err_cm[0],
+               r1.train_err_cm[L - 1]);
+    TEST_CHECK(r1.final_loss == r1.train_loss[L - 1], "final_loss %g vs last logged %g", r1.final_loss,
+               r1.train_loss[L - 1]);
+    TEST_CHECK(r1.steps_done == c.steps, "steps_done %d", r1.steps_done);
+    /* error curve: every step finite; the mean is final_err_cm */
+    int E = r1.eval_len;
+    TEST_CHECK(E == 40 && n_finite(r1.eval_err_cm, E) == E, "eval curve E %d", E);
+    double m = 0;
+    for (int t = 0; t < E; t++) m += r1.eval_err_cm[t];
+    TEST_CLOSE(r1.final_err_cm, m / E, 1e-4, 1e-5);
+    /* error grows along the evaluation trajectory (path integration drifts) */
+    double first = 0, last = 0;
+    for (int t = 0; t < 5; t++) first += r1.eval_err_cm[t], last += r1.eval_err_cm[E - 1 - t];
+    TEST_CHECK(last > first, "error at the end %g <= at the start %g", last / 5, first / 5);
+    /* scores and summary are consistent */
+    int N = r1.n_units, above = 0, valid = 0;
+    float mx = -INFINITY;
+    for (int i = 0; i < N; i++) {
+        if (!isnan(r1.score60[i])) valid++, mx = r1.score60[i] > mx ? r1.score60[i] : mx;
+        if (r1.score60[i] > c.grid_threshold) above++;
+        TEST_CHECK(isnan(r1.score60[i]) == (r1.mask60[i] < 0), "unit %d score %g mask %d", i, r1.score60[i],
+                   r1.mask60[i]);
+    }
+    TEST_CHECK(valid > 0, "no unit has a score");
+    TEST_CLOSE(r1.grid_frac, (double)above / N, 1e-7, 0);
+    TEST_CHECK(r1.max_score60 == mx, "max_score60 %g vs %g", r1.max_score60, mx);
+    TEST_CHECK(isfinite(r1.mean_score60) && r1.mean_score60 <= r1.max_score60, "mean %g", r1.mean_score60);
+    TEST_CHECK(r1.wall_s >= r1.train_s + r1.eval_s - 1e-6 && r1.train_s > 0 && r1.eval_s > 0,
+               "timings wall %g train %g eval %g", r1.wall_s, r1.train_s, r1.eval_s);
+    TEST_CHECK(r1.message[0] == 0, "message on success: %s", r1.message);
+
+    /* logging convention: the point at step s is the network after s
+     * updates on the (s+1)-th batch of the training streams, whether s is
+     * an intermediate point (before step s's update) or the final one (a
+     * fresh batch after the last update) */
+    TaskConfig c2 = c;
+    c2.steps = 200;
+    TaskResult r2;
+    int rc2 = run(&c2, &r2, NULL);
+    TEST_CHECK(rc2 == 0 && r2.status == TASK_DONE && r1.log_step[1] == 200, "rc %d", rc2);
+    TEST_CHECK(r2.final_loss == r1.train_loss[1] && r2.train_err_cm[r2.n_log - 1] == r1.train_err_cm[1],
+               "final of 200 steps %.9g / %.9g vs logged at 200 of 1000: %.9g / %.9g", r2.final_loss,
+               r2.train_err_cm[r2.n_log - 1], r1.train_loss[1], r1.train_err_cm[1]);
+    TEST_CHECK(r0.train_loss[0] == r1.train_loss[0] && r0.train_err_cm[0] == r1.train_err_cm[0],
+               "step 0: untrained %.9g vs trained run %.9g", r0.train_loss[0], r1.train_loss[0]);
+    result_free(&r0);
+    result_free(&r1);
+    result_free(&r2);
+}
+
+/* ---- determinism: bit-identical results, and the error-curve streams -- */
+static void test_determinism(void)
+{
+    TaskConfig c;
+    smoke_config(&c);
+    c.steps = 40;
+    c.log_every = 15;           /* logged 0, 15, 30, 40 */
+    c.noise = 0.01;
+    c.n_eval_noise = 3;
+    c.eval_noise[0] = 0.0;
+    c.eval_noise[1] = 0.05;
+    c.eval_noise[2] = 0.05;     /* same level twice: same trajectories and noise */
+    c.save_ratemaps = SAVE_TOP;
+    c.save_top_k = 5;
+    TaskResult a, b;
+    int ra = run(&c, &a, NULL), rb = run(&c, &b, NULL);
+    TEST_CHECK(ra == 0 && rb == 0 && a.status == TASK_DONE && b.status == TASK_DONE, "rc %d %d", ra, rb);
+    int L = a.n_log, N = a.n_units, SE = a.n_levels * a.eval_len;
+    size_t G2 = (size_t)a.bins * a.bins;
+    TEST_CHECK(L == 4 && a.log_step[1] == 15 && a.log_step[2] == 30 && a.log_step[3] == 40, "log steps");
+    TEST_CHECK(same_floats(a.train_loss, b.train_loss, L) && same_floats(a.train_err_cm, b.train_err_cm, L),
+               "training curves differ");
+    TEST_CHECK(same_floats(a.eval_err_cm, b.eval_err_cm, SE), "error curves differ");
+    TEST_CHECK(same_floats(a.score60, b.score60, N) && same_floats(a.score90, b.score90, N) &&
+                   same_floats(a.border, b.border, N) && memcmp(a.mask60, b.mask60, N) == 0,
+               "scores differ");
+    TEST_CHECK(memcmp(a.map_unit, b.map_unit, a.n_maps * sizeof(int)) == 0 &&
+                   same_floats(a.ratemaps, b.ratemaps, a.n_maps * G2),
+               "rate maps differ");
+    TEST_CHECK(a.final_err_cm == b.final_err_cm && a.grid_frac == b.grid_frac, "summary differs");
+    /* levels 1 and 2 are the same sigma: identical curves; level 0 differs */
+    int E = a.eval_len;
+    TEST_CHECK(same_floats(a.eval_err_cm + E, a.eval_err_cm + 2 * E, E), "equal levels give different curves");
+    TEST_CHECK(!same_floats(a.eval_err_cm, a.eval_err_cm + E, E), "noise level has no effect");
+    /* top-k maps: sorted by score60 descending, NaN last, distinct units */
+    TEST_CHECK(a.n_maps == 5, "n_maps %d", a.n_maps);
+    for (int i = 0; i < a.n_maps; i++) {
+        int u = a.map_unit[i];
+        TEST_CHECK(u >= 0 && u < N, "map_unit[%d] = %d", i, u);
+        if (i > 0) {
+            float p = a.score60[a.map_unit[i - 1]], q = a.score60[u];
+            TEST_CHECK(a.map_unit[i - 1] != u, "unit %d twice", u);
+            TEST_CHECK(isnan(q) || (!isnan(p) && p >= q), "order: %g then %g", p, q);
+        }
+        for (int j = 0; j < N; j++) { /* nothing left out scores above a kept unit */
+            int kept = 0;
+            for (int k = 0; k < a.n_maps; k++) kept |= a.map_unit[k] == j;
+            if (!kept && !isnan(a.score60[u]))
+                TEST_CHECK(!(a.score60[j] > a.score60[u]), "unit %d (%g) beats kept %d (%g)", j, a.score60[j],
+                           u, a.score60[u]);
+        }
+    }
+    /* a different seed gives different results */
+    TaskConfig c2 = c;
+    c2.seed = 8;
+    TaskResult d;
+    run(&c2, &d, NULL);
+    TEST_CHECK(d.status == TASK_DONE && !same_floats(a.train_loss, d.train_loss, L), "seed has no effect");
+    result_free(&a);
+    result_free(&b);
+    result_free(&d);
+}
+
+/* ---- divergence -------------------------------------------------------- */
+static void test_divergence(void)
+{
+    TaskConfig c;
+    smoke_config(&c);
+    c.cell = CELL_VANILLA;
+    c.lr = 1e3;
+    c.noise = 0.1;
+    c.steps = 200;
+    c.log_every = 1;
+    TaskResult r;
+    int rc = run(&c, &r, NULL);
+    printf("divergence: status %s after %d steps: %s\n", result_status_names[r.status], r.steps_done, r.message);
+    TEST_CHECK(rc == 0 && r.status == TASK_DIVERGED, "rc %d status %d", rc, r.status);
+    TEST_CHECK(strstr(r.message, "step") != NULL, "message '%s'", r.message);
+    TEST_CHECK(r.steps_done < c.steps, "steps_done %d", r.steps_done);
+    TEST_CHECK(isfinite(r.train_loss[0]), "first logged loss %g", r.train_loss[0]);
+    /* curves kept up to the divergence, NaN after it */
+    int kept = n_finite(r.train_loss, r.n_log);
+    TEST_CHECK(kept >= 1 && kept <= r.steps_done + 1, "kept %d points for %d steps", kept, r.steps_done);
+    for (int i = kept; i < r.n_log; i++) TEST_CHECK(isnan(r.train_loss[i]), "point %d = %g", i, r.train_loss[i]);
+    result_free(&r);
+}
+
+/* ---- stop flag from the progress callback ----------------------------- */
+typedef struct StopCtx { volatile int stop; int stop_at, calls, last_step; float last_loss; } StopCtx;
+
+static void stop_progress(void *ctx, int step, float loss, float err_cm, double steps_per_s)
+{
+    StopCtx *s = ctx;
+    s->calls++;
+    s->last_step = step;
+    s->last_loss = loss;
+    if (step >= s->stop_at) s->stop = 1;
+}
+
+static void test_stop(void)
+{
+    TaskConfig c;
+    smoke_config(&c);
+    c.steps = 1000;
+    c.log_every = 10;
+    StopCtx s = {0, 20, 0, -1, NAN};
+    TaskHooks h = {stop_progress, &s, &s.stop};
+    TaskResult r;
+    int rc = run(&c, &r, &h);
+    TEST_CHECK(rc == 0 && r.status == TASK_PENDING, "rc %d status %d", rc, r.status);
+    TEST_CHECK(s.calls == 3 && s.last_step == 20, "calls %d last step %d", s.calls, s.last_step);
+    TEST_CHECK(r.steps_done >= 20 && r.steps_done <= 21, "steps_done %d", r.steps_done);
+    TEST_CHECK(r.train_loss[2] == s.last_loss, "logged %g vs reported %g", r.train_loss[2], s.last_loss);
+    TEST_CHECK(isnan(r.final_err_cm), "evaluated a stopped task: %g", r.final_err_cm);
+    result_free(&r);
+
+    /* a stop already set: nothing trained, still pending */
+    StopCtx s2 = {1, 20, 0, -1, NAN};
+    TaskHooks h2 = {stop_progress, &s2, &s2.stop};
+    rc = run(&c, &r, &h2);
+    TEST_CHECK(rc == 0 && r.status == TASK_PENDING && r.steps_done == 0, "pre-stopped: rc %d status %d steps %d",
+               rc, r.status, r.steps_done);
+    result_free(&r);
+
+    /* progress reports every logged point, including the final one */
+    StopCtx s3 = {0, 20, 0, -1, NAN};
+    TaskHooks h3 = {stop_progress, &s3, NULL};
+    c.steps = 25;
+    rc = run(&c, &r, &h3);
+    TEST_CHECK(rc == 0 && r.status == TASK_DONE, "no-stop: status %d", r.status);
+    TEST_CHECK(s3.calls == r.n_log && s3.last_step == 25 && s3.last_loss == r.final_loss,
+               "calls %d of %d, last step %d", s3.calls, r.n_log, s3.last_step);
+    result_free(&r);
+
+    /* a stop at the final point, after the last update, abandons the
+     * evaluation */
+    StopCtx s4 = {0, 25, 0, -1, NAN};
+    TaskHooks h4 = {stop_progress, &s4, &s4.stop};
+    rc = run(&c, &r, &h4);
+    TEST_CHECK(rc == 0 && r.status == TASK_PENDING && r.steps_done == 25 && isnan(r.eval_err_cm[0]),
+               "stop before evaluation: rc %d status %d steps %d err %g", rc, r.status, r.steps_done,
+               r.eval_err_cm[0]);
+    result_free(&r);
+}
+
+/* ---- targets and cells ------------------------------------------------- */
+static void test_cartesian_and_dog(void)
+{
+    for (int target = 0; target < TARGET_COUNT; target++) {
+        TaskConfig c;
+        smoke_config(&c);
+        c.target = target;
+        c.steps = 60;
+        c.log_every = 20;
+        c.save_ratemaps = SAVE_ALL;
+        TaskResult r;
+        int rc = run(&c, &r, NULL);
+        TEST_CHECK(rc == 0 && r.status == TASK_DONE, "target %s: rc %d status %d %s", config_enum_TARGET[target],
+                   rc, r.status, r.message);
+        TEST_CHECK(isfinite(r.final_loss) && isfinite(r.final_err_cm) && r.final_err_cm > 0,
+                   "target %s: loss %g err %g", config_enum_TARGET[target], r.final_loss, r.final_err_cm);
+        printf("target %-9s: loss %.4f -> %.4f, eval err %.2f cm\n", config_enum_TARGET[target], r.train_loss[0],
+               r.final_loss, r.final_err_cm);
+        TEST_CHECK(r.n_maps == c.hidden && r.map_unit[0] == 0 && r.map_unit[c.hidden - 1] == c.hidden - 1,
+                   "save all: n_maps %d", r.n_maps);
+        /* a visited bin of every map holds a finite rate */
+        int visited = 0;
+        for (int i = 0; i < c.ratemap_bins * c.ratemap_bins; i++) visited += isfinite(r.ratemaps[i]) != 0;
+        TEST_CHECK(visited > c.ratemap_bins, "only %d visited bins", visited);
+        result_free(&r);
+    }
+}
+
+static void test_cells(void)
+{
+    for (int cell = 0; cell < CELL_COUNT; cell++)
+        for (int act = 0; act < ACT_COUNT; act++) {
+            TaskConfig c;
+            smoke_config(&c);
+            c.cell = cell;
+            c.activation = act;
+            c.steps = 6;
+            c.log_every = 3;
+            c.noise = 0.01;
+            c.clip_norm = 1.0;
+            c.rate_l2 = 1e-3;
+            c.bias = cell % 2;
+            c.ratemap_trajectories = 8;
+            c.eval_batch = 8;
+            TaskResult r;
+            int rc = run(&c, &r, NULL);
+            TEST_CHECK(rc == 0 && r.status == TASK_DONE, "%s/%s: rc %d status %d %s", config_enum_CELL[cell],
+                       config_enum_ACT[act], rc, r.status, r.message);
+            TEST_CHECK(n_finite(r.train_loss, r.n_log) == r.n_log &&
+                           n_finite(r.eval_err_cm, r.n_levels * r.eval_len) == r.n_levels * r.eval_len,
+                       "%s/%s: NaN in curves", config_enum_CELL[cell], config_enum_ACT[act]);
+            result_free(&r);
+        }
+}
+
+/* ---- failures and task_cost ------------------------------------------- */
+static void test_failures_and_cost(void)
+{
+    TaskConfig c, other;
+    smoke_config(&c);
+    other = c;
+    other.hidden = 32;
+    TaskResult r;
+    result_alloc(&r, &other);   /* sized for another config */
+    int rc = task_run(&c, &r, NULL);
+    TEST_CHECK(rc == -1 && r.status == TASK_FAILED && r.message[0], "mismatched result: rc %d status %d", rc,
+               r.status);
+    result_free(&r);
+
+    TaskConfig bad = c;
+    bad.tau = bad.dt / 2;       /* alpha > 1 */
+    result_alloc(&r, &bad);
+    rc = task_run(&bad, &r, NULL);
+    TEST_CHECK(rc == -1 && r.status == TASK_FAILED && strstr(r.message, "tau"), "invalid: rc %d '%s'", rc,
+               r.message);
+    result_free(&r);
+
+    TaskConfig big = c;
+    big.hidden = 128;
+    TaskConfig longer = c;
+    longer.steps = 2 * c.steps;
+    TaskConfig none = c;
+    none.steps = 0;
+    double k = task_cost(&c);
+    TEST_CHECK(k > 0 && task_cost(&big) > 2 * k && task_cost(&longer) > 1.5 * k && task_cost(&none) < k &&
+                   task_cost(&none) > 0,
+               "cost %g big %g longer %g none %g", k, task_cost(&big), task_cost(&longer), task_cost(&none));
+}
+
+int main(void)
+{
+    test_learning();
+    test_determinism();
+    test_divergence();
+    test_stop();
+    test_cartesian_and_dog();
+    test_cells();
+    test_failures_and_cost();
+    return test_summary("test_train");
+}
