@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""check_results.py -- check a sweep result file against docs/results-format.md.
+
+    check_results.py FILE [--complete] [--tasks N] [--compare OTHER]
+                          [--status done,diverged] [--min-done K]
+
+Checks with h5py (and pandas for /tasks): every root attribute, every
+dataset's shape and dtype, the /tasks columns (one per setting of
+include/settings.def), the padding conventions, and that every task marked
+done or diverged has complete data (curves, evaluation errors, unit scores
+up to its own sizes).  --complete: no task may be pending or failed.
+--compare OTHER: every dataset equal to OTHER's (bit for bit, NaN == NaN)
+except the timing and rank columns and the run's own attributes.
+Exit status 0 if everything holds, 1 with one line per problem otherwise.
+"""
+import argparse
+import math
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SETTINGS_DEF = os.path.join(HERE, "..", "include", "settings.def")
+RUN_FIELDS = {"rank", "wall_s", "train_s", "eval_s"}
+RUN_ATTRS = {"command_line", "start_time", "n_ranks"}
+
+problems = []
+
+
+def bad(msg):
+    problems.append(msg)
+
+
+def settings():
+    """(key, kind) of every SETTING row, in table order."""
+    rows = []
+    pat = re.compile(r"^SETTING\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*,")
+    with open(SETTINGS_DEF) as f:
+        for line in f:
+            m = pat.match(line)
+            if m:
+                rows.append((m.group(2), m.group(3)))
+    return rows
+
+
+def n_logged(steps, every):
+    return steps // every + 1 + (1 if steps % every else 0)
+
+
+def eval_len(factor, seq_len):
+    n = math.floor(factor * seq_len + 0.5)
+    return max(1, n)
+
+
+def s(x):
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def check_file(path, args):
+    f = h5py.File(path, "r")
+    for a in ("sweep_version", "spec_text", "spec_canonical", "spec_hash", "command_line", "start_time",
+              "n_ranks", "n_tasks", "format_version"):
+        if a not in f.attrs:
+            bad(f"root attribute {a} missing")
+    if f.attrs.get("format_version") != 1:
+        bad(f"format_version = {f.attrs.get('format_version')}")
+    if not re.fullmatch(r"[0-9a-f]{64}", s(f.attrs.get("spec_hash", ""))):
+        bad("spec_hash is not 64 hex digits")
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s(f.attrs.get("start_time", ""))):
+        bad(f"start_time {f.attrs.get('start_time')!r} is not ISO 8601 UTC")
+
+    t = f["tasks"][:]
+    R = t.shape[0]
+    df = pd.DataFrame(t)
+    if len(df) != R:
+        bad("pandas row count")
+    if args.tasks is not None and R != args.tasks:
+        bad(f"/tasks has {R} rows, expected {args.tasks}")
+    names = t.dtype.names
+    want = ["id"] + [k for k, _ in settings()] + [
+        "status", "rank", "wall_s", "train_s", "eval_s", "steps_done", "final_loss", "final_err_cm",
+        "grid_frac", "max_score60", "mean_score60", "null_threshold", "grid_frac_null", "message"]
+    if list(names) != want:
+        bad(f"/tasks columns differ: {sorted(set(names) ^ set(want))}")
+    for k, kind in settings():
+        if k not in names:
+            continue
+        dt = t.dtype[k]
+        if kind == "REAL" and dt != np.float64:
+            bad(f"/tasks {k}: {dt}, expected float64")
+        elif kind in ("INT", "BOOL") and dt != np.int32:
+            bad(f"/tasks {k}: {dt}, expected int32")
+        elif kind.startswith("ENUM") and dt.kind != "S":
+            bad(f"/tasks {k}: {dt}, expected a fixed-length string")
+    for k, dt in (("id", np.int32), ("rank", np.int32), ("steps_done", np.int32), ("wall_s", np.float64),
+                  ("final_loss", np.float32), ("max_score60", np.float32)):
+        if t.dtype[k] != dt:
+            bad(f"/tasks {k}: {t.dtype[k]}, expected {dt}")
+    if t.dtype["status"].kind != "S" or t.dtype["message"] != np.dtype("S128"):
+        bad("status/message are not fixed-length strings")
+    axes = [s(a) for a in f["tasks"].attrs.get("axes", [])]
+    for a in axes:
+        if a not in names:
+            bad(f"axis {a} is not a /tasks column")
+    status = [s(x) for x in t["status"]]
+    for st in status:
+        if st not in ("pending", "done", "diverged", "failed"):
+            bad(f"unknown status {st!r}")
+    if args.complete and any(st in ("pending", "failed") for st in status):
+        bad(f"not complete: {sum(st == 'pending' for st in status)} pending, "
+            f"{sum(st == 'failed' for st in status)} failed")
+    n_done = sum(st in ("done", "diverged") for st in status)
+    if args.min_done is not None and n_done < args.min_done:
+        bad(f"only {n_done} tasks done/diverged, expected at least {args.min_done}")
+    if len(set(t["id"].tolist())) != R or (t["id"] < 0).any():
+        bad("task ids are not unique and non-negative")
+
+    L = max(n_logged(int(a), int(b)) for a, b in zip(t["steps"], t["log_every"])) if R else 1
+    E = max(eval_len(float(a), int(b)) for a, b in zip(t["eval_len_factor"], t["seq_len"])) if R else 1
+    N = int(t["hidden"].max()) if R else 1
+    c = f["curves"]
+    S = c["eval_noise"].shape[0]
+    expect = {
+        "curves/train_step": ((R, L), np.int32), "curves/train_loss": ((R, L), np.float32),
+        "curves/train_err_cm": ((R, L), np.float32), "curves/eval_err_cm": ((R, S, E), np.float32),
+        "curves/eval_noise": ((S,), np.float64), "units/score60": ((R, N), np.float32),
+        "units/score90": ((R, N), np.float32), "units/border": ((R, N), np.float32),
+        "units/mask60": ((R, N), np.int8), "units/grid_p": ((R, N), np.float32),
+        "units/grid_null": ((R, N), np.int8)}
+    saves = [s(x) for x in t["save_ratemaps"]]
+    if any(x != "none" for x in saves):
+        M = max(int(h) if sv == "all" else min(int(k), int(h)) if sv == "top" else 0
+                for sv, h, k in zip(saves, t["hidden"], t["save_top_k"]))
+        G = max(int(g) for g, sv in zip(t["ratemap_bins"], saves) if sv != "none")
+        expect["units/ratemaps"] = ((R, M, G, G), np.float32)
+        expect["units/ratemap_unit"] = ((R, M), np.int32)
+    elif "units/ratemaps" in f:
+        bad("/units/ratemaps present although no task saves rate maps")
+    for name, (shape, dt) in expect.items():
+        if name not in f:
+            bad(f"{name} missing")
+            continue
+        d = f[name]
+        if d.shape != shape or d.dtype != dt:
+            bad(f"{name}: {d.shape} {d.dtype}, expected {shape} {np.dtype(dt)}")
+
+    # every finished task is complete, and padded past its own sizes
+    step = f["curves/train_step"][:]
+    loss = f["curves/train_loss"][:]
+    evale = f["curves/eval_err_cm"][:]
+    sc60 = f["units/score60"][:]
+    mask = f["units/mask60"][:]
+    gnull = f["units/grid_null"][:]
+    for r in range(R):
+        Lr = n_logged(int(t["steps"][r]), int(t["log_every"][r]))
+        Er = eval_len(float(t["eval_len_factor"][r]), int(t["seq_len"][r]))
+        Nr = int(t["hidden"][r])
+        tid = int(t["id"][r])
+        if (step[r, Lr:] != -1).any() or not np.isnan(loss[r, Lr:]).all() or not np.isnan(evale[r, :, Er:]).all() \
+                or not np.isnan(sc60[r, Nr:]).all() or (mask[r, Nr:] != -1).any() \
+                or (gnull[r, Nr:] != -1).any():
+            bad(f"task {tid}: padding past its sizes is not NaN / -1")
+        if status[r] == "done":
+            if (step[r, :Lr] < 0).any() or not np.isfinite(loss[r, :Lr]).all():
+                bad(f"task {tid} is done but its training curve is incomplete")
+            if not np.isfinite(evale[r, :, :Er]).all():
+                bad(f"task {tid} is done but eval_err_cm is incomplete")
+            if int(t["steps_done"][r]) != int(t["steps"][r]):
+                bad(f"task {tid} is done after {t['steps_done'][r]} of {t['steps'][r]} steps")
+            if not math.isfinite(float(t["final_err_cm"][r])) or not math.isfinite(float(t["wall_s"][r])):
+                bad(f"task {tid} is done but its summary is missing")
+            if not ((mask[r, :Nr] >= -1) & (mask[r, :Nr] <= 9)).all():
+                bad(f"task {tid}: mask60 out of range")
+        if status[r] in ("done", "diverged", "failed") and int(t["rank"][r]) < 0:
+            bad(f"task {tid} finished but has no rank")
+    return f
+
+
+def same(a, b):
+    if a.dtype.names:
+        return all(same(a[n], b[n]) for n in a.dtype.names)
+    if a.dtype.kind == "f":
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    return a.shape == b.shape and np.array_equal(a, b)
+
+
+def compare(f, g):
+    for a in f.attrs:
+        if a not in RUN_ATTRS and s(f.attrs[a]) != s(g.attrs.get(a)):
+            bad(f"attribute {a} differs")
+    names = []
+    f.visit(lambda n: names.append(n) if isinstance(f[n], h5py.Dataset) else None)
+    other = []
+    g.visit(lambda n: other.append(n) if isinstance(g[n], h5py.Dataset) else None)
+    if sorted(names) != sorted(other):
+        bad(f"dataset lists differ: {sorted(set(names) ^ set(other))}")
+    for n in names:
+        if n not in g:
+            continue
+        a, b = f[n][()], g[n][()]
+        if n == "tasks":
+            keep = [k for k in a.dtype.names if k not in RUN_FIELDS]
+            for k in keep:
+                if not same(a[k], b[k]):
+                    rows = np.nonzero(~((a[k] == b[k]) | (np.isnan(a[k]) & np.isnan(b[k]))
+                                        if a[k].dtype.kind == "f" else a[k] == b[k]))[0]
+                    bad(f"/tasks column {k} differs (rows {rows[:8].tolist()})")
+        elif not same(a, b):
+            bad(f"/{n} differs")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("--complete", action="store_true")
+    ap.add_argument("--tasks", type=int)
+    ap.add_argument("--min-done", type=int)
+    ap.add_argument("--compare")
+    args = ap.parse_args()
+    try:
+        f = check_file(args.file, args)
+        if args.compare:
+            compare(f, h5py.File(args.compare, "r"))
+    except (OSError, KeyError, ValueError) as e:
+        bad(f"{type(e).__name__}: {e}")
+    for p in problems:
+        print(f"{args.file}: {p}")
+    if not problems:
+        print(f"{args.file}: ok")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
