@@ -104,6 +104,19 @@ test-only: all
 check-unit: all
 	BUILD=$(BUILD) PYTHON=$(PYTHON) UNIT_ONLY=1 bash tests/run.sh
 
+# The demo: sweeps/demo.yaml (about two minutes of training on 2 cores) on
+# 3 local ranks (a sleeping scheduler + 2 workers), then the report (demo/).
+DEMO_RANKS ?= 3
+DEMO_SPEC  ?= sweeps/demo.yaml
+demo: deps
+	$(MAKE) $(BUILD)/sweep
+	@mkdir -p demo
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+	  mpirun -n $(DEMO_RANKS) --oversubscribe $(BUILD)/sweep $(DEMO_SPEC) -o demo/results.h5 --force
+	$(BUILD)/sweep status demo/results.h5
+	$(PYTHON) analysis/report.py demo/results.h5 -o demo/report
+	@echo "demo: results in demo/results.h5, report in demo/report/"
+
 install: $(BUILD)/sweep
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/sweep
 	install -m 0755 $(BUILD)/sweep $(DESTDIR)$(PREFIX)/bin/sweep
