@@ -4,8 +4,8 @@
  * are the whole command line (for MPI_Init and for the result file's
  * record of the command).  spec is parsed and validated; args are the
  * parsed flags with output and time_limit already resolved (cli.h).
- * The scheduler (sched.c), h5out and friends provide the definitions;
- * src/zz_run_weak.c holds weak fallbacks until they exist.
+ * run_sweep and run_one live in run.c (with scheduler.c and h5out.c),
+ * run_status in status.c, run_merge in merge.c.
  */
 #ifndef SWEEP_RUN_H
 #define SWEEP_RUN_H

@@ -26,7 +26,7 @@ import pandas as pd
 HERE = os.path.dirname(os.path.abspath(__file__))
 SETTINGS_DEF = os.path.join(HERE, "..", "include", "settings.def")
 RUN_FIELDS = {"rank", "wall_s", "train_s", "eval_s"}
-RUN_ATTRS = {"command_line", "start_time", "n_ranks"}
+RUN_ATTRS = {"command_line", "start_time", "n_ranks", "merged_from"}
 
 problems = []
 
