@@ -47,6 +47,10 @@ typedef struct TaskResult {
     float *border;         /* (N) */
     signed char *mask60;   /* (N) index 0..9 of the ring mask that won score60, -1 if none */
 
+    /* shuffle null of score60 (gridnull.h; docs/spatial.md "Shuffle null") */
+    float *grid_p;         /* (N) (1 + #null >= score60) / (1 + n_null); NaN: no score or no null */
+    signed char *grid_null;/* (N) 1 if score60 > null_threshold, 0 if not, -1 if no null */
+
     /* rate maps (only when cfg->save_ratemaps != none) */
     int bins;              /* G */
     int n_maps;            /* N (all), save_top_k (top) or 0 */
@@ -59,6 +63,8 @@ typedef struct TaskResult {
     float grid_frac;       /* fraction of units with score60 > grid_threshold */
     float max_score60;
     float mean_score60;
+    float null_threshold;  /* null_percentile of the null of score60; NaN: no null (null_shuffles = 0, ...) */
+    float grid_frac_null;  /* fraction of the N units with score60 > null_threshold; NaN: no null */
     int steps_done;        /* optimiser steps actually taken */
 } TaskResult;
 

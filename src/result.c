@@ -34,10 +34,12 @@ int result_alloc(TaskResult *r, const TaskConfig *cfg)
     r->score90 = malloc(N * sizeof(float));
     r->border = malloc(N * sizeof(float));
     r->mask60 = malloc(N);
+    r->grid_p = malloc(N * sizeof(float));
+    r->grid_null = malloc(N);
     r->map_unit = calloc(M ? M : 1, sizeof *r->map_unit);
     r->ratemaps = malloc((M ? M * G2 : 1) * sizeof(float));
     if (!r->log_step || !r->train_loss || !r->train_err_cm || !r->eval_err_cm || !r->score60 ||
-        !r->score90 || !r->border || !r->mask60 || !r->map_unit || !r->ratemaps)
+        !r->score90 || !r->border || !r->mask60 || !r->grid_p || !r->grid_null || !r->map_unit || !r->ratemaps)
         goto fail;
     int k = cfg->log_every;
     for (size_t i = 0; i < L; i++) {
@@ -51,8 +53,11 @@ int result_alloc(TaskResult *r, const TaskConfig *cfg)
     fill_nan(r->score90, N);
     fill_nan(r->border, N);
     memset(r->mask60, -1, N);
+    fill_nan(r->grid_p, N);
+    memset(r->grid_null, -1, N);
     fill_nan(r->ratemaps, M * G2);
     r->final_loss = r->final_err_cm = r->grid_frac = r->max_score60 = r->mean_score60 = NAN;
+    r->null_threshold = r->grid_frac_null = NAN;
     return 0;
 fail:
     result_free(r);
@@ -69,6 +74,8 @@ void result_free(TaskResult *r)
     free(r->score90);
     free(r->border);
     free(r->mask60);
+    free(r->grid_p);
+    free(r->grid_null);
     free(r->map_unit);
     free(r->ratemaps);
     memset(r, 0, sizeof *r);

@@ -20,6 +20,11 @@
  *             most eval_batch) and their training-level noise, both from
  *             the RNG_RATEMAP stream; h_t binned at pos_t, t = 1..E
  *   scores    spatial_score_units on the maps, spatial_summary of score60.
+ *   null      (null_shuffles > 0) the kept units' activity and the positions
+ *             of the rate-map pass go to a GridNull (gridnull.h); after
+ *             scoring, null_shuffles circularly shifted maps give the
+ *             threshold, grid_p and grid_null; kept units and shuffles from
+ *             the RNG_SHUFFLE stream (docs/spatial.md, "Shuffle null").
  * Every buffer is allocated once at the start (work_alloc); the loops
  * allocate nothing.
  */
@@ -33,6 +38,7 @@
 
 #include "adam.h"
 #include "arena.h"
+#include "gridnull.h"
 #include "place.h"
 #include "rng.h"
 #include "rnn.h"
@@ -71,6 +77,9 @@ typedef struct TaskWork {
     float *maps;        /* (N, G, G) */
     GridScorer *scorer;
     RankedUnit *rank;   /* (N) units by score60 */
+    int null_on;        /* cfg->null_shuffles > 0 */
+    GridNull null;      /* (U, ratemap_trajectories * E) kept activity, positions */
+    Rng r_shuffle;      /* RNG_SHUFFLE: kept units, then the shuffles */
 } TaskWork;
 
 static void work_free(TaskWork *w)
@@ -89,6 +98,7 @@ static void work_free(TaskWork *w)
     free(w->maps);
     grid_scorer_free(w->scorer);
     free(w->rank);
+    gridnull_free(&w->null);
     memset(w, 0, sizeof *w);
 }
 
@@ -136,6 +146,14 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     what = "grid scorer";
     w->scorer = grid_scorer_new(w->G, cfg->score_variant);
     if (!w->scorer) goto fail;
+    w->null_on = cfg->null_shuffles > 0;
+    rng_seed(&w->r_shuffle, (uint64_t)cfg->seed, RNG_SHUFFLE);
+    what = "shuffle null";
+    if (w->null_on &&
+        gridnull_init(&w->null, w->N, cfg->null_units, cfg->null_shuffles,
+                      (size_t)cfg->ratemap_trajectories * (size_t)w->E, w->G, w->arena.xmin, w->arena.xmax,
+                      w->arena.ymin, w->arena.ymax, &w->r_shuffle) != 0)
+        goto fail;
     return 0;
 fail:
     snprintf(msg, len, "cannot set up the %s (bad settings or out of memory)", what);
@@ -289,6 +307,7 @@ static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
     Rng r; /* trajectories and noise of every chunk, in this order */
     rng_seed(&r, (uint64_t)cfg->seed, RNG_RATEMAP);
     ratemap_acc_reset(&w->acc);
+    if (w->null_on) gridnull_reset(&w->null);
     int E = w->E;
     for (int done = 0; done < cfg->ratemap_trajectories;) {
         if (stopped(h)) return TASK_PENDING;
@@ -298,8 +317,11 @@ static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
         traj_generate(&tb, &w->arena, cfg, &r);
         forward(w, &tb, cfg->noise, &r, 0);
         /* h_t (t = 1..E) of trajectory b at pos[b][t] */
-        for (int b = 0; b < B; b++)
-            ratemap_acc_add(&w->acc, rnn_hidden(&w->net, b, 1), tb.pos + ((size_t)b * (E + 1) + 1) * 2, (size_t)E);
+        for (int b = 0; b < B; b++) {
+            const float *hb = rnn_hidden(&w->net, b, 1), *pb = tb.pos + ((size_t)b * (E + 1) + 1) * 2;
+            ratemap_acc_add(&w->acc, hb, pb, (size_t)E);
+            if (w->null_on) gridnull_add(&w->null, hb, pb, (size_t)E); /* the concatenated series */
+        }
         done += B;
     }
     ratemap_acc_finish(&w->acc, w->maps, NULL);
@@ -328,6 +350,17 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
     res->grid_frac = sm.frac;
     res->max_score60 = sm.max;
     res->mean_score60 = sm.mean;
+    if (w->null_on) {
+        /* minimum shift m = round(null_min_shift / dt) samples (gridnull_run
+         * lowers it to a quarter of the series when that is shorter) */
+        GridNullSummary ns;
+        long m = lround(cfg->null_min_shift / cfg->dt);
+        if (gridnull_run(&w->null, w->scorer, res->score60, m, cfg->null_percentile, &w->r_shuffle, res->grid_p,
+                         res->grid_null, &ns) != 0)
+            return -1;
+        res->null_threshold = ns.threshold;
+        res->grid_frac_null = ns.frac;
+    }
     if (res->n_maps == 0) return 0;
     for (int i = 0; i < N; i++) {
         w->rank[i].score = res->score60[i];
@@ -351,7 +384,7 @@ static int result_matches(const TaskResult *res, const TaskConfig *cfg)
     return res->n_log == config_n_logged(cfg) && res->n_levels == cfg->n_eval_noise &&
            res->eval_len == config_eval_len(cfg) && res->n_units == cfg->hidden &&
            res->bins == cfg->ratemap_bins && res->n_maps == n_maps && res->log_step && res->train_loss &&
-           res->eval_err_cm && res->score60;
+           res->eval_err_cm && res->score60 && res->grid_p && res->grid_null;
 }
 
 int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
@@ -412,5 +445,8 @@ double task_cost(const TaskConfig *cfg)
                   (E * per_step + N * D);
     /* scoring: per unit a (2G-1)^2 SAC over G^2 overlaps, 7 rotations */
     double scoring = N * (4.0 * G * G * G * G + 7.0 * 16.0 * 4.0 * G * G);
-    return train + eval + scoring;
+    /* null: per shuffle one map over every rate-map sample, then scored */
+    double null = cfg->null_shuffles * ((double)cfg->ratemap_trajectories * E + 4.0 * G * G * G * G +
+                                        7.0 * 16.0 * 4.0 * G * G);
+    return train + eval + scoring + null;
 }

@@ -58,6 +58,33 @@ static int same_floats(const float *a, const float *b, size_t n)
     return memcmp(a, b, n * sizeof(float)) == 0;
 }
 
+/* The shuffle-null fields of a done task with the null on: finite
+ * threshold; flag = score60 > threshold (0 for a NaN score); grid_p NaN
+ * exactly for NaN scores, in [1/(1 + null_shuffles), 1] otherwise, and at
+ * most about (100 - null_percentile)% for a flagged unit; grid_frac_null =
+ * flagged / N <= fraction of finite scores. */
+static void check_null(const TaskResult *r, const TaskConfig *c, const char *what)
+{
+    int N = r->n_units, flagged = 0, finite = 0, bad = 0;
+    float pmin = (float)(1.0 / (1.0 + c->null_shuffles)), pflag = (float)((100.0 - c->null_percentile) / 100.0 + 0.01);
+    TEST_CHECK(isfinite(r->null_threshold), "%s: null threshold %g", what, r->null_threshold);
+    for (int u = 0; u < N; u++) {
+        int f = r->score60[u] > r->null_threshold;
+        finite += isfinite(r->score60[u]) != 0;
+        flagged += r->grid_null[u] == 1;
+        if (r->grid_null[u] != f) bad++;
+        if (isnan(r->score60[u]) != isnan(r->grid_p[u])) bad++;
+        if (!isnan(r->grid_p[u]) && !(r->grid_p[u] >= pmin && r->grid_p[u] <= 1.0f)) bad++;
+        if (f && !(r->grid_p[u] <= pflag)) bad++;
+    }
+    TEST_CHECK(bad == 0, "%s: %d inconsistent null entries", what, bad);
+    TEST_CLOSE(r->grid_frac_null, (double)flagged / N, 1e-7, 0);
+    TEST_CHECK(r->grid_frac_null <= (float)finite / N, "%s: grid_frac_null %g > finite fraction %g", what,
+               r->grid_frac_null, (double)finite / N);
+    printf("%s: null threshold %.3f, grid_frac_null %.3f (grid_frac %.3f at %.2f)\n", what, r->null_threshold,
+           r->grid_frac_null, r->grid_frac, c->grid_threshold);
+}
+
 /* Run cfg into a fresh result; returns task_run's return value. */
 static int run(const TaskConfig *c, TaskResult *r, const TaskHooks *h)
 {
@@ -128,6 +155,8 @@ static void test_learning(void)
     TEST_CHECK(r1.wall_s >= r1.train_s + r1.eval_s - 1e-6 && r1.train_s > 0 && r1.eval_s > 0,
                "timings wall %g train %g eval %g", r1.wall_s, r1.train_s, r1.eval_s);
     TEST_CHECK(r1.message[0] == 0, "message on success: %s", r1.message);
+    check_null(&r0, &c0, "untrained");
+    check_null(&r1, &c, "trained");
 
     /* logging convention: the point at step s is the network after s
      * updates on the (s+1)-th batch of the training streams, whether s is
@@ -143,6 +172,21 @@ static void test_learning(void)
                r2.train_err_cm[r2.n_log - 1], r1.train_loss[1], r1.train_err_cm[1]);
     TEST_CHECK(r0.train_loss[0] == r1.train_loss[0] && r0.train_err_cm[0] == r1.train_err_cm[0],
                "step 0: untrained %.9g vs trained run %.9g", r0.train_loss[0], r1.train_loss[0]);
+    /* the null off: NaN threshold and fraction, flags -1, p NaN; nothing
+     * else changes (its stream is its own) */
+    TaskConfig c3 = c2;
+    c3.null_shuffles = 0;
+    TaskResult r3;
+    int rc3 = run(&c3, &r3, NULL);
+    int N3 = r3.n_units, off_ok = isnan(r3.null_threshold) && isnan(r3.grid_frac_null);
+    for (int u = 0; u < N3; u++) off_ok &= r3.grid_null[u] == -1 && isnan(r3.grid_p[u]);
+    TEST_CHECK(rc3 == 0 && r3.status == TASK_DONE && off_ok, "null off: rc %d thr %g frac %g", rc3,
+               r3.null_threshold, r3.grid_frac_null);
+    TEST_CHECK(same_floats(r3.score60, r2.score60, N3) && same_floats(r3.border, r2.border, N3) &&
+                   same_floats(r3.eval_err_cm, r2.eval_err_cm, r3.n_levels * r3.eval_len) &&
+                   r3.final_loss == r2.final_loss,
+               "the null changed other results");
+    result_free(&r3);
     result_free(&r0);
     result_free(&r1);
     result_free(&r2);
@@ -178,6 +222,10 @@ static void test_determinism(void)
                    same_floats(a.ratemaps, b.ratemaps, a.n_maps * G2),
                "rate maps differ");
     TEST_CHECK(a.final_err_cm == b.final_err_cm && a.grid_frac == b.grid_frac, "summary differs");
+    TEST_CHECK(same_floats(a.grid_p, b.grid_p, N) && memcmp(a.grid_null, b.grid_null, N) == 0 &&
+                   a.null_threshold == b.null_threshold && a.grid_frac_null == b.grid_frac_null,
+               "shuffle null differs");
+    check_null(&a, &c, "determinism");
     /* levels 1 and 2 are the same sigma: identical curves; level 0 differs */
     int E = a.eval_len;
     TEST_CHECK(same_floats(a.eval_err_cm + E, a.eval_err_cm + 2 * E, E), "equal levels give different curves");
