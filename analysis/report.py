@@ -13,11 +13,21 @@ Several files of one spec (shards, resumed runs) are merged first
                        or lines/bars when fewer axes vary
   error_vs_time.png    evaluation error along held-out trajectories, one panel
                        per evaluation noise level, one line per group
-  grid_scores.png      grid-unit fraction and max score60 against the axes
+  grid_scores.png      grid-unit fractions against the axes: plain (score60 >
+                       grid_threshold) and null-based (score60 above the
+                       shuffle-null percentile), and max score60
   training.png         training loss and decoding error vs optimiser step
   gallery.png          best grid units' rate maps and autocorrelograms
                        (only when the file stores rate maps)
-  summary.txt          counts, best / worst tasks, vanilla vs leaky
+  replay_trajectories.png  (files with /replay) decoded replays over the
+                       real-trajectory occupancy, a few per task, one task
+                       per group
+  replay_metrics.png   (files with /replay) replay speed, spread, coverage
+                       and KL against tau / noise, one line per cell type
+  replay_kl.png        (files with /replay) KL of the replay occupancy to the
+                       real one, with the untrained and uniform baselines
+  summary.txt          counts, best / worst tasks, vanilla vs leaky, grid
+                       classification (plain and null-based), replay
 
 Only Debian's numpy, scipy, pandas, h5py, matplotlib (Agg backend).
 """
@@ -361,6 +371,101 @@ def plot_training(res, df, axes, path):
     plt.close(fig)
 
 
+def grid_metrics(df):
+    """The grid-fraction panels: plain, null-based (when any task has a null), best score."""
+    null = "grid_frac_null" in df.columns and df["grid_frac_null"].notna().any()
+    return ["grid_frac"] + (["grid_frac_null"] if null else []) + ["max_score60"]
+
+
+# ------------------------------------------------------------- replay ----
+def replay_groups(df, axes):
+    """Done tasks with replay results, and the grouping axes (varying, no seed)."""
+    if "replay_speed_cm" not in df.columns:
+        return df.iloc[0:0], []
+    d = df[(df["status"] == "done") & df["replay_speed_cm"].notna()]
+    return d, [a for a in sr.varying(d, axes) if a != "seed"]
+
+
+def plot_replay_trajectories(res, df, axes, path, max_panels=8, per_task=3):
+    """One panel per group (first seed): the real-trajectory occupancy of the
+    arena as a grey background, and up to per_task decoded replays on top
+    (start o, end x).  False when no task has stored replays."""
+    d, groups = replay_groups(df, axes)
+    if not len(d):
+        return False
+    picks = []
+    items = d.groupby(groups, dropna=False, sort=True) if groups else [((), d)]
+    for k, g in items:
+        picks.append((k if isinstance(k, tuple) else (k,), g.sort_values("id").iloc[0]))
+    if len(picks) > max_panels:
+        picks = [picks[i] for i in np.linspace(0, len(picks) - 1, max_panels).round().astype(int)]
+    ncol = min(4, len(picks))
+    nrow = (len(picks) + ncol - 1) // ncol
+    fig, axs = plt.subplots(nrow, ncol, figsize=(3.0 * ncol + 0.4, 3.1 * nrow + 0.6), squeeze=False)
+    colors = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple"]
+    drew = False
+    for ax, (k, t) in zip(axs.ravel(), picks):
+        traj, occ = res.replay_trajectories(int(t["id"]))
+        half = float(t["arena_size"]) / 2 if np.isfinite(t.get("arena_size", np.nan)) else 1.1
+        if occ is not None and np.isfinite(occ).any():
+            ax.imshow(np.ma.masked_invalid(occ), cmap="Greys", origin="lower", extent=(-half, half, -half, half),
+                      interpolation="nearest", vmin=0, vmax=np.nanmax(occ) * 1.5)
+        for j, tr in enumerate(traj[:per_task]):
+            c = colors[j % len(colors)]
+            ax.plot(tr[:, 0], tr[:, 1], color=c, lw=0.8, alpha=0.85)
+            ax.plot(tr[0, 0], tr[0, 1], "o", color=c, ms=4)
+            ax.plot(tr[-1, 0], tr[-1, 1], "x", color=c, ms=5)
+            drew = True
+        ax.set_xlim(-half, half)
+        ax.set_ylim(-half, half)
+        ax.set_aspect("equal")
+        ax.grid(False)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        sp = t.get("replay_speed_cm", np.nan)
+        ax.set_title((group_label(k, groups) if groups else "all") + f"\ntask {int(t['id'])}, "
+                     f"{sp:.2g} cm/step", fontsize=7)
+    for ax in axs.ravel()[len(picks):]:
+        ax.set_axis_off()
+    fig.suptitle("Replays (no input, noise kept): decoded trajectories (o start, x end) over the "
+                 "occupancy of real trajectories (grey)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return drew
+
+
+def plot_replay_kl(df, axes, path):
+    """Per group: KL(replay || real) of the trained network, of the untrained
+    network and of a uniform occupancy (mean ± s.e.m. over seeds), nats."""
+    d, groups = replay_groups(df, axes)
+    if not len(d):
+        return False
+    cols = [("replay_kl", "trained network", "tab:blue"), ("replay_kl_untrained", "untrained network", "tab:grey"),
+            ("replay_kl_uniform", "uniform occupancy", "tab:orange")]
+    cols = [c for c in cols if c[0] in d.columns]
+    agg = sr.aggregate(d, by=groups, metrics=[c[0] for c in cols])
+    n = len(agg)
+    # horizontal bars: one row of three bars per group, readable for many groups
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * n * len(cols) + 1.6))
+    h = 0.8 / len(cols)
+    y = np.arange(n)[::-1]
+    for j, (m, label, c) in enumerate(cols):
+        ax.barh(y - (j - (len(cols) - 1) / 2) * h, agg[m + "_mean"], h, xerr=np.nan_to_num(agg[m + "_sem"]),
+                color=c, label=label, capsize=2)
+    labels = [group_label(tuple(r[g] for g in groups), groups) if groups else "all" for _, r in agg.iterrows()]
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlabel("KL of the replay occupancy to the real occupancy (nats)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Replay fidelity: lower = the replay visits places as real trajectories do\n"
+                 "(mean ± s.e.m. over seeds; untrained network and uniform occupancy as baselines)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
 def best_units(res, df, k=8):
     """[(score60, task row, unit, map)] of the k best-scoring units with a stored map."""
     s60 = res.units("score60", df)
@@ -429,11 +534,13 @@ def write_summary(res, df, axes, path):
         lines.append(f"best {k} tasks by final error (cm):")
         for _, t in done.head(k).iterrows():
             lines.append(f"  task {int(t['id']):5d} {t['final_err_cm']:8.2f} cm  grid_frac "
-                         f"{t['grid_frac']:.3f}  max_score60 {t['max_score60']:.2f}  {describe(t, var)}")
+                         f"{t['grid_frac']:.3f}  grid_frac_null {t.get('grid_frac_null', np.nan):.3f}  "
+                         f"max_score60 {t['max_score60']:.2f}  {describe(t, var)}")
         lines.append(f"worst {k} tasks by final error (cm):")
         for _, t in done.tail(k).iloc[::-1].iterrows():
             lines.append(f"  task {int(t['id']):5d} {t['final_err_cm']:8.2f} cm  grid_frac "
-                         f"{t['grid_frac']:.3f}  max_score60 {t['max_score60']:.2f}  {describe(t, var)}")
+                         f"{t['grid_frac']:.3f}  grid_frac_null {t.get('grid_frac_null', np.nan):.3f}  "
+                         f"max_score60 {t['max_score60']:.2f}  {describe(t, var)}")
     else:
         lines.append("no task done yet")
     lines.append("")
@@ -448,10 +555,12 @@ def write_summary(res, df, axes, path):
             for c in ("vanilla", "leaky"):
                 x = g.loc[g["cell"] == c, "final_err_cm"]
                 gf = g.loc[g["cell"] == c, "grid_frac"]
+                gn = g.loc[g["cell"] == c, "grid_frac_null"] if "grid_frac_null" in g else gf * np.nan
                 if len(x):
                     sem = x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan")
                     stats[c] = x.mean()
-                    parts.append(f"{c} {x.mean():.2f} ± {sem:.2f} cm (n={len(x)}, grid_frac {gf.mean():.3f})")
+                    parts.append(f"{c} {x.mean():.2f} ± {sem:.2f} cm (n={len(x)}, grid_frac {gf.mean():.3f}, "
+                                 f"null-based {gn.mean():.3f})")
             ratio = (f"; leaky/vanilla = {stats['leaky'] / stats['vanilla']:.2f}"
                      if len(stats) == 2 and stats["vanilla"] > 0 else "")
             label = f"noise={fmt(key if not isinstance(key, tuple) else key[0])}" if by else "all"
@@ -465,8 +574,36 @@ def write_summary(res, df, axes, path):
     elif cells and len(done):
         lines.append("headline: per cell type (done tasks):")
         for c, g in done.groupby("cell"):
+            gn = g["grid_frac_null"].mean() if "grid_frac_null" in g else np.nan
             lines.append(f"  {c}: final error {g['final_err_cm'].mean():.2f} cm (n={len(g)}), "
-                         f"grid_frac {g['grid_frac'].mean():.3f}")
+                         f"grid_frac {g['grid_frac'].mean():.3f}, null-based {gn:.3f}")
+    if len(done):
+        lines.append("")
+        lines.append("grid units (done tasks, mean over tasks): plain = score60 > grid_threshold; "
+                     "null-based = score60 above the shuffle null's percentile")
+        has_null = "grid_frac_null" in done.columns and done["grid_frac_null"].notna().any()
+        if has_null:
+            dn = done[done["grid_frac_null"].notna()]
+            lines.append(f"  plain grid_frac {done['grid_frac'].mean():.3f}; null-based grid_frac_null "
+                         f"{dn['grid_frac_null'].mean():.3f} (n={len(dn)}); null threshold "
+                         f"{dn['null_threshold'].mean():.3f} (range {dn['null_threshold'].min():.3f} .. "
+                         f"{dn['null_threshold'].max():.3f})")
+        else:
+            lines.append(f"  plain grid_frac {done['grid_frac'].mean():.3f}; null-based: no shuffle null "
+                         "(null_shuffles = 0)")
+    rd, rgroups = replay_groups(df, axes)
+    if len(rd):
+        lines.append("")
+        lines.append("replay (done tasks with replay on; mean over seeds): speed cm/step (ratio to real), "
+                     "spread cm^2, coverage, KL nats (untrained, uniform)")
+        items = rd.groupby(rgroups, dropna=False, sort=True) if rgroups else [((), rd)]
+        for k, g in items:
+            k = k if isinstance(k, tuple) else (k,)
+            lines.append(f"  {group_label(k, rgroups) if rgroups else 'all'}: "
+                         f"speed {g['replay_speed_cm'].mean():.3g} ({g['replay_speed_ratio'].mean():.3g}x), "
+                         f"spread {g['replay_spread_cm2'].mean():.4g}, coverage {g['replay_coverage'].mean():.3f}, "
+                         f"KL {g['replay_kl'].mean():.3f} ({g['replay_kl_untrained'].mean():.3f}, "
+                         f"{g['replay_kl_uniform'].mean():.3f}) n={len(g)}")
     with open(path, "w") as fh:
         fh.write("\n".join(lines) + "\n")
     return lines
@@ -509,11 +646,21 @@ def main(argv=None):
     written.append("final_error.png")
     plot_error_vs_time(res, df, axes, out("error_vs_time.png"))
     written.append("error_vs_time.png")
-    plot_vs_axes(df, axes, ["grid_frac", "max_score60"], out("grid_scores.png"),
-                 "Grid units: fraction above threshold and best score60 (mean ± s.e.m. over seeds)")
+    plot_vs_axes(df, axes, grid_metrics(df), out("grid_scores.png"),
+                 "Grid units: fraction above the fixed threshold (grid_frac), above the shuffle null "
+                 "(grid_frac_null), best score60 (mean ± s.e.m. over seeds)")
     written.append("grid_scores.png")
     plot_training(res, df, axes, out("training.png"))
     written.append("training.png")
+    if res.has_replay and len(replay_groups(df, axes)[0]):
+        if plot_replay_trajectories(res, df, axes, out("replay_trajectories.png")):
+            written.append("replay_trajectories.png")
+        plot_vs_axes(df, axes, ["replay_speed_cm", "replay_spread_cm2", "replay_coverage", "replay_kl"],
+                     out("replay_metrics.png"), "Replay: speed (cm/step), steady-state spread (cm^2), "
+                     "coverage of the arena, KL to real occupancy (nats); mean ± s.e.m. over seeds")
+        written.append("replay_metrics.png")
+        if plot_replay_kl(df, axes, out("replay_kl.png")):
+            written.append("replay_kl.png")
     if res.has_ratemaps and plot_gallery(res, df, axes, out("gallery.png"), a.top):
         written.append("gallery.png")
     lines = write_summary(res, df, axes, out("summary.txt"))

@@ -8,6 +8,8 @@
     sr.aggregate(df, by=["cell", "tau", "noise"])   # mean/std/sem/n over seeds
     curves = res.curve("eval_err_cm")         # (tasks, S, E), rows as in df
     res.ratemaps(task_id)                     # {unit: (G, G) map} if stored
+    res.replay("speed_cm")                    # /replay/NAME rows (tasks with replay on)
+    res.replay_trajectories(task_id)          # (K, H+1, 2) decoded replays, m
 
 Format: docs/results-format.md (written by the C program, src/h5out.c).
 `load` merges files of the same spec (same root attribute spec_hash): shards
@@ -19,8 +21,13 @@ Files of different specs are refused (ValueError) unless allow_mixed=True.
 Columns of `tasks`: id, every setting (enum byte strings decoded to str;
 settings a task's cell ignores are NaN / -1 as stored), status (str), rank,
 wall_s, train_s, eval_s, steps_done, final_loss, final_err_cm, grid_frac,
-max_score60, mean_score60, message, plus `file` (path it came from) and
-`row` (its row in that file).  Only numpy, pandas and h5py are needed.
+max_score60, mean_score60, null_threshold, grid_frac_null (the shuffle-null
+grid classification next to the plain grid_frac; NaN without a null),
+replay_speed_cm, replay_kl (NaN without replay), message, plus every
+/replay per-task metric as a `replay_<name>` column when a file has
+/replay (replay_sigma, replay_speed_ratio, replay_spread_cm2, ...), `file`
+(path it came from) and `row` (its row in that file).  Only numpy, pandas
+and h5py are needed.
 """
 import os
 
@@ -29,11 +36,17 @@ import numpy as np
 import pandas as pd
 
 STATUS_RANK = {"done": 3, "diverged": 2, "failed": 1, "pending": 0}
-SUMMARY_COLUMNS = ["final_err_cm", "final_loss", "grid_frac", "max_score60", "mean_score60",
-                   "wall_s", "steps_done"]
+# per-task metrics of /replay (docs/results-format.md); loaded as replay_<name>
+REPLAY_METRICS = ["sigma", "speed_cm", "real_step_cm", "speed_ratio", "spread_cm2", "coverage",
+                  "mean_first_visit", "outside", "kl", "kl_uniform", "kl_untrained", "n_in"]
+REPLAY_COLUMNS = ["replay_" + m for m in REPLAY_METRICS]
+SUMMARY_COLUMNS = ["final_err_cm", "final_loss", "grid_frac", "grid_frac_null", "null_threshold",
+                   "max_score60", "mean_score60", "wall_s", "steps_done",
+                   "replay_speed_cm", "replay_speed_ratio", "replay_spread_cm2", "replay_coverage",
+                   "replay_kl", "replay_kl_uniform", "replay_kl_untrained"]
 BOOKKEEPING = {"id", "status", "rank", "wall_s", "train_s", "eval_s", "steps_done",
                "final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60",
-               "message", "file", "row"}
+               "null_threshold", "grid_frac_null", "message", "file", "row"} | set(REPLAY_COLUMNS)
 
 
 def _str(v):
@@ -64,6 +77,11 @@ def read_tasks(path):
                      (isinstance(v, np.ndarray) and v.dtype.kind in "SUO" and v.shape == ())
                      else v) for k, v in f.attrs.items()}
         axes = _strlist(ds.attrs.get("axes"))
+        replay = {}
+        if "replay" in f:
+            for m in REPLAY_METRICS:
+                if m in f["replay"]:
+                    replay["replay_" + m] = f["replay"][m][...]
     cols = {}
     for name in rec.dtype.names:
         col = rec[name]
@@ -73,6 +91,9 @@ def read_tasks(path):
         elif col.dtype.kind == "O":
             col = np.array([_str(x) for x in col])
         cols[name] = col
+    for name, col in replay.items():
+        if name not in cols or name == "replay_speed_cm" or name == "replay_kl":
+            cols[name] = col      # /replay's values (equal to the /tasks summaries)
     df = pd.DataFrame(cols)
     df["file"] = os.path.abspath(path)
     df["row"] = np.arange(len(df))
@@ -124,6 +145,40 @@ class Results:
     def units(self, name, df=None):
         """/units/NAME rows (score60, score90, border, mask60, ...) for df's tasks."""
         return self._gather("units/" + name, df)
+
+    def replay(self, name, df=None):
+        """/replay/NAME rows (speed_cm, traj, occ, occ_real, ...) for df's
+        tasks; None when no file has /replay.  Rows of tasks without replay
+        are NaN / -1."""
+        return self._gather("replay/" + name, df)
+
+    @property
+    def has_replay(self):
+        for p in self.files:
+            with h5py.File(p, "r") as f:
+                if "replay" in f:
+                    return True
+        return False
+
+    def replay_trajectories(self, task_id):
+        """(K, H+1, 2) decoded replay trajectories of one task, m (padding
+        cropped; K = 0 when the task has no replay), and its real occupancy
+        (G, G) (probability per in-arena bin, NaN outside; None if absent)."""
+        row = self.tasks.loc[self.tasks["id"] == task_id]
+        if row.empty:
+            raise KeyError(task_id)
+        path, r = row["file"].iloc[0], int(row["row"].iloc[0])
+        with h5py.File(path, "r") as f:
+            if "replay" not in f:
+                return np.zeros((0, 0, 2), np.float32), None
+            traj = f["replay/traj"][r]
+            occ = f["replay/occ_real"][r]
+        keep = np.isfinite(traj[:, :, 0]).any(axis=1)
+        traj = traj[keep]
+        h = int(np.isfinite(traj[:, :, 0]).any(axis=0).sum()) if len(traj) else 0
+        g = int(row["ratemap_bins"].iloc[0]) if "ratemap_bins" in row else occ.shape[-1]
+        g = g if 0 < g <= occ.shape[-1] else occ.shape[-1]
+        return traj[:, :h], occ[:g, :g]
 
     @property
     def eval_noise(self):

@@ -10,7 +10,9 @@
  *
  * Dimensions: R rows (tasks of this file), L logged training points,
  * S evaluation noise levels, E evaluation steps, N hidden units (NMAX the
- * largest over rows), M stored rate maps per task, G rate-map bins per side.
+ * largest over rows), M stored rate maps per task, G rate-map bins per side;
+ * /replay (rows with replay on): RK stored replays, RH = replay_steps + 1,
+ * RG bins per side, each the largest over those rows.
  * Row r of every dataset belongs to the task with global id task_ids[r].
  *
  * Collective calls (every rank of the communicator, same arguments):
@@ -32,6 +34,7 @@
 #define H5OUT_FORMAT_VERSION 1
 #define H5OUT_MESSAGE_LEN 128   /* /tasks message column (bytes) */
 #define H5OUT_STATUS_LEN 10     /* /tasks status column (bytes) */
+#define H5OUT_N_REPLAY_F 11     /* float metrics of /replay, one per task (h5out.c) */
 
 /* What the file records about the sweep (all strings NUL-terminated and
  * identical on every rank). */
@@ -60,6 +63,13 @@ typedef struct H5Out {
     hid_t d_grid_p, d_grid_null;                     /* (R, NMAX) */
     hid_t d_ratemaps;                                /* (R, M, G, G) or -1 */
     hid_t d_ratemap_unit;                            /* (R, M) or -1 */
+    /* /replay (only when some row has replay on; else every id is -1) */
+    hid_t d_replay[H5OUT_N_REPLAY_F];                /* (R) per-task replay metrics, h5out.c's table */
+    hid_t d_replay_n_in;                             /* (R) in-arena bins */
+    hid_t d_replay_traj;                             /* (R, RK, RH, 2) decoded replays, m */
+    hid_t d_replay_occ, d_replay_occ_real;           /* (R, RG, RG) occupancies */
+    int has_replay;                                  /* /replay exists */
+    int RK, RH, RG;                                  /* stored replays, steps + 1, bins (>= 1) */
     int n_rows;                  /* R */
     int L, S, E, nmax, M, G;
     int *task_ids;               /* (R) global task id of each row */

@@ -11,6 +11,7 @@
 #define SWEEP_RESULT_H
 
 #include "config.h"
+#include "replay.h"
 
 /* Status codes, as stored in /tasks/status. */
 typedef enum {
@@ -66,6 +67,10 @@ typedef struct TaskResult {
     float null_threshold;  /* null_percentile of the null of score60; NaN: no null (null_shuffles = 0, ...) */
     float grid_frac_null;  /* fraction of the N units with score60 > null_threshold; NaN: no null */
     int steps_done;        /* optimiser steps actually taken */
+
+    /* replay evaluation (replay.h; docs/replay.md): allocated when
+     * cfg->replay, else zeroed (traj == NULL) */
+    ReplayResult replay;
 } TaskResult;
 
 /* Allocate every array for cfg, fill floats with NaN, status = pending.

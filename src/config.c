@@ -101,6 +101,10 @@ int config_ignored(const TaskConfig *cfg, const SettingDesc *d)
     if (strcmp(d->key, "place_sigma") == 0 || strcmp(d->key, "decode_k") == 0)
         return cfg->target == TARGET_CARTESIAN;
     if (strcmp(d->key, "save_top_k") == 0) return cfg->save_ratemaps != SAVE_TOP;
+    if (strcmp(d->key, "null_percentile") == 0 || strcmp(d->key, "null_units") == 0 ||
+        strcmp(d->key, "null_min_shift") == 0)
+        return cfg->null_shuffles == 0;
+    if (strncmp(d->key, "replay_", 7) == 0) return !cfg->replay;
     return 0;
 }
 
@@ -145,6 +149,12 @@ int config_validate(const TaskConfig *cfg, const char **key, char *msg, size_t l
         *key = "border_region";
         snprintf(msg, len, "border_region (%g m) must be less than half the T-maze corridor width (%g m)",
                  cfg->border_region, 0.2 * cfg->arena_size);
+        return -1;
+    }
+    if (cfg->replay && cfg->replay_burn_in >= cfg->replay_steps) {
+        *key = "replay_burn_in";
+        snprintf(msg, len, "replay_burn_in (%d steps) must be less than replay_steps (%d)", cfg->replay_burn_in,
+                 cfg->replay_steps);
         return -1;
     }
     if (cfg->n_eval_noise < 1 || cfg->n_eval_noise > SWEEP_MAX_EVAL_NOISE) {

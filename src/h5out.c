@@ -42,7 +42,7 @@ typedef struct RowLayout {
     size_t off_set[N_SETTINGS];
     size_t width_set[N_SETTINGS];        /* string width of enum columns */
     size_t off_status, off_rank, off_wall, off_train, off_eval, off_steps;
-    size_t off_floss, off_ferr, off_gfrac, off_max, off_mean, off_nthr, off_gfnull, off_msg;
+    size_t off_floss, off_ferr, off_gfrac, off_max, off_mean, off_nthr, off_gfnull, off_rspeed, off_rkl, off_msg;
 } RowLayout;
 
 static size_t enum_width(const SettingDesc *d)
@@ -78,6 +78,8 @@ static void row_layout(RowLayout *l)
     l->off_mean = off; off += 4;
     l->off_nthr = off; off += 4;
     l->off_gfnull = off; off += 4;
+    l->off_rspeed = off; off += 4;
+    l->off_rkl = off; off += 4;
     l->off_msg = off; off += H5OUT_MESSAGE_LEN;
     l->size = off;
 }
@@ -129,6 +131,8 @@ static hid_t row_type_create(const RowLayout *l)
     bad |= H5Tinsert(ct, "mean_score60", l->off_mean, H5T_IEEE_F32LE) < 0;
     bad |= H5Tinsert(ct, "null_threshold", l->off_nthr, H5T_IEEE_F32LE) < 0;
     bad |= H5Tinsert(ct, "grid_frac_null", l->off_gfnull, H5T_IEEE_F32LE) < 0;
+    bad |= H5Tinsert(ct, "replay_speed_cm", l->off_rspeed, H5T_IEEE_F32LE) < 0;
+    bad |= H5Tinsert(ct, "replay_kl", l->off_rkl, H5T_IEEE_F32LE) < 0;
     bad |= insert_str(ct, "message", l->off_msg, H5OUT_MESSAGE_LEN) < 0;
     if (bad) {
         H5Tclose(ct);
@@ -182,6 +186,8 @@ static void row_fill(const RowLayout *l, unsigned char *row)
     put_f32(row + l->off_mean, NAN);
     put_f32(row + l->off_nthr, NAN);
     put_f32(row + l->off_gfnull, NAN);
+    put_f32(row + l->off_rspeed, NAN);
+    put_f32(row + l->off_rkl, NAN);
 }
 
 /* A row holding task id's settings (ignored settings as NaN / -1 / "") and,
@@ -214,6 +220,10 @@ static void row_pack(const RowLayout *l, unsigned char *row, int id, const TaskC
     put_f32(row + l->off_mean, res->mean_score60);
     put_f32(row + l->off_nthr, res->null_threshold);
     put_f32(row + l->off_gfnull, res->grid_frac_null);
+    if (res->replay.traj) { /* replay on: its two headline numbers (the rest in /replay) */
+        put_f32(row + l->off_rspeed, res->replay.speed_cm);
+        put_f32(row + l->off_rkl, res->replay.kl);
+    }
     put_str(row + l->off_msg, H5OUT_MESSAGE_LEN, res->message);
 }
 
@@ -223,6 +233,27 @@ int h5out_status_index(const char *name)
         if (strcmp(result_status_names[i], name) == 0) return i;
     return -1;
 }
+
+/* ---- the /replay metrics ---------------------------------------------- */
+
+/* The float metrics of a ReplayResult stored in /replay, one value per task
+ * (rows); docs/results-format.md and docs/replay.md define them. */
+typedef struct ReplayField { const char *name, *units; size_t off; } ReplayField;
+static const ReplayField replay_fields[H5OUT_N_REPLAY_F] = {
+    {"sigma", "", offsetof(ReplayResult, sigma)},
+    {"speed_cm", "cm/step", offsetof(ReplayResult, speed_cm)},
+    {"real_step_cm", "cm/step", offsetof(ReplayResult, real_step_cm)},
+    {"speed_ratio", "", offsetof(ReplayResult, speed_ratio)},
+    {"spread_cm2", "cm^2", offsetof(ReplayResult, spread_cm2)},
+    {"coverage", "", offsetof(ReplayResult, coverage)},
+    {"mean_first_visit", "steps", offsetof(ReplayResult, mean_first_visit)},
+    {"outside", "", offsetof(ReplayResult, outside)},
+    {"kl", "nats", offsetof(ReplayResult, kl)},
+    {"kl_uniform", "nats", offsetof(ReplayResult, kl_uniform)},
+    {"kl_untrained", "nats", offsetof(ReplayResult, kl_untrained)},
+};
+
+static float *replay_field(ReplayResult *rp, int i) { return (float *)((char *)rp + replay_fields[i].off); }
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -234,6 +265,8 @@ static void h5out_init(H5Out *o, MPI_Comm comm)
     o->d_train_step = o->d_train_loss = o->d_train_err = o->d_eval_err = -1;
     o->d_score60 = o->d_score90 = o->d_border = o->d_mask60 = o->d_grid_p = o->d_grid_null = -1;
     o->d_ratemaps = o->d_ratemap_unit = -1;
+    for (int i = 0; i < H5OUT_N_REPLAY_F; i++) o->d_replay[i] = -1;
+    o->d_replay_n_in = o->d_replay_traj = o->d_replay_occ = o->d_replay_occ_real = -1;
     o->sync_fd = -1;
     o->lock_fd = -1;
 }
@@ -482,6 +515,14 @@ int h5out_create(H5Out *o, const char *path, const H5OutMeta *meta, const TaskCo
         if (M > o->M) o->M = M;
         if (M > 0 && c->ratemap_bins > o->G) o->G = c->ratemap_bins;
         if (c->n_eval_noise > o->S) o->S = c->n_eval_noise;
+        if (c->replay) {
+            int K = c->replay_keep < c->replay_starts ? c->replay_keep : c->replay_starts;
+            if (!o->has_replay) o->RK = o->RH = o->RG = 1;
+            o->has_replay = 1;
+            if (K > o->RK) o->RK = K;
+            if (c->replay_steps + 1 > o->RH) o->RH = c->replay_steps + 1;
+            if (c->ratemap_bins > o->RG) o->RG = c->ratemap_bins;
+        }
     }
     if (!(o->task_ids = malloc((n ? (size_t)n : 1) * sizeof *o->task_ids))) {
         snprintf(err, errlen, "out of memory");
@@ -594,6 +635,35 @@ int h5out_create(H5Out *o, const char *path, const H5OutMeta *meta, const TaskCo
     }
     H5Gclose(g);
     g = -1;
+
+    /* /replay (only when some row has replay on) */
+    if (o->has_replay) {
+        int bad = (g = H5Gcreate2(o->file, "replay", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0;
+        for (int i = 0; !bad && i < H5OUT_N_REPLAY_F; i++)
+            bad = (o->d_replay[i] = dset_create(g, replay_fields[i].name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan,
+                                                1, dims, replay_fields[i].units, "task")) < 0;
+        if (!bad)
+            bad = (o->d_replay_n_in = dset_create(g, "n_in", H5T_STD_I32LE, H5T_NATIVE_INT, &ineg, 1, dims, "bins",
+                                                  "task")) < 0;
+        dims[1] = (hsize_t)o->RK;
+        dims[2] = (hsize_t)o->RH;
+        dims[3] = 2;
+        if (!bad)
+            bad = (o->d_replay_traj = dset_create(g, "traj", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 4, dims, "m",
+                                                  "task, replay, step, xy")) < 0;
+        dims[1] = dims[2] = (hsize_t)o->RG;
+        if (!bad)
+            bad = (o->d_replay_occ = dset_create(g, "occ", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 3, dims, "",
+                                                 "task, y bin, x bin")) < 0 ||
+                  (o->d_replay_occ_real = dset_create(g, "occ_real", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 3,
+                                                      dims, "", "task, y bin, x bin")) < 0;
+        if (bad) {
+            H5Dclose(d_levels);
+            goto h5fail;
+        }
+        H5Gclose(g);
+        g = -1;
+    }
 
     if (dxpl_and_fd(o) < 0) {
         H5Dclose(d_levels);
@@ -734,6 +804,21 @@ int h5out_open(H5Out *o, const char *path, int writable, MPI_Comm comm, char *er
         o->G = (int)dims[2];
         if ((o->d_ratemap_unit = open_dset(o->file, "units/ratemap_unit", 2, dims)) < 0) goto bad;
     }
+    if (H5Lexists(o->file, "replay", H5P_DEFAULT) > 0) {
+        char name[64];
+        o->has_replay = 1;
+        for (int i = 0; i < H5OUT_N_REPLAY_F; i++) {
+            snprintf(name, sizeof name, "replay/%s", replay_fields[i].name);
+            if ((o->d_replay[i] = open_dset(o->file, name, 1, dims)) < 0) goto bad;
+        }
+        if ((o->d_replay_n_in = open_dset(o->file, "replay/n_in", 1, dims)) < 0) goto bad;
+        if ((o->d_replay_traj = open_dset(o->file, "replay/traj", 4, dims)) < 0 || dims[3] != 2) goto bad;
+        o->RK = (int)dims[1];
+        o->RH = (int)dims[2];
+        if ((o->d_replay_occ = open_dset(o->file, "replay/occ", 3, dims)) < 0) goto bad;
+        o->RG = (int)dims[1];
+        if ((o->d_replay_occ_real = open_dset(o->file, "replay/occ_real", 3, dims)) < 0) goto bad;
+    }
     if ((o->row_type = row_type_create(&l)) < 0) goto bad;
     if (dxpl_and_fd(o) < 0) {
         snprintf(err, errlen, "%s: cannot reopen: %s", path, strerror(errno));
@@ -861,6 +946,28 @@ int h5out_row_of(const H5Out *o, int id)
 
 /* ---- write / read a task ----------------------------------------------- */
 
+/* Write (write = 1) or read row `row` of /replay from/to rp (replay_alloc'ed:
+ * R, H, G, n_keep set).  Returns 0, or -1 (I/O error, no /replay, or rp
+ * larger than the file's dimensions). */
+static int replay_io(const H5Out *o, int row, ReplayResult *rp, int write)
+{
+    if (!o->has_replay || rp->n_keep > o->RK || rp->H + 1 > o->RH || rp->G > o->RG) return -1;
+    hsize_t start[4] = {(hsize_t)row, 0, 0, 0}, count[4] = {1, 1, 1, 1};
+    for (int i = 0; i < H5OUT_N_REPLAY_F; i++)
+        if (block_io(o, o->d_replay[i], H5T_NATIVE_FLOAT, 1, start, count, replay_field(rp, i), write) < 0)
+            return -1;
+    if (block_io(o, o->d_replay_n_in, H5T_NATIVE_INT, 1, start, count, &rp->n_in, write) < 0) return -1;
+    count[1] = (hsize_t)rp->n_keep;
+    count[2] = (hsize_t)rp->H + 1;
+    count[3] = 2;
+    if (block_io(o, o->d_replay_traj, H5T_NATIVE_FLOAT, 4, start, count, rp->traj, write) < 0) return -1;
+    count[1] = count[2] = (hsize_t)rp->G;
+    if (block_io(o, o->d_replay_occ, H5T_NATIVE_FLOAT, 3, start, count, rp->occ, write) < 0 ||
+        block_io(o, o->d_replay_occ_real, H5T_NATIVE_FLOAT, 3, start, count, rp->occ_real, write) < 0)
+        return -1;
+    return 0;
+}
+
 int h5out_write_task(H5Out *o, int row, const TaskConfig *cfg, const TaskResult *res, int rank)
 {
     RowLayout l;
@@ -914,6 +1021,7 @@ int h5out_write_task(H5Out *o, int row, const TaskConfig *cfg, const TaskResult 
             block_io(o, o->d_ratemaps, H5T_NATIVE_FLOAT, 4, start, count, res->ratemaps, 1) < 0)
             goto fail;
     }
+    if (res->replay.traj && replay_io(o, row, (ReplayResult *)&res->replay, 1) < 0) goto fail;
     /* 3. data on disk, then the status */
     if (fsync(o->sync_fd) != 0) {
         sweep_log("%s: fsync: %s", o->path, strerror(errno));
@@ -1012,6 +1120,7 @@ int h5out_read_task(const H5Out *o, int row, const TaskConfig *cfg, TaskResult *
             block_io(o, o->d_ratemaps, H5T_NATIVE_FLOAT, 4, start, count, res->ratemaps, 0) < 0)
             goto fail;
     }
+    if (res->replay.traj && replay_io(o, row, &res->replay, 0) < 0) goto fail;
     rc = 0;
 fail:
     free(buf);
@@ -1042,6 +1151,11 @@ int h5out_close(H5Out *o)
     close_id(&o->d_grid_null, H5Dclose, &rc);
     close_id(&o->d_ratemaps, H5Dclose, &rc);
     close_id(&o->d_ratemap_unit, H5Dclose, &rc);
+    for (int i = 0; i < H5OUT_N_REPLAY_F; i++) close_id(&o->d_replay[i], H5Dclose, &rc);
+    close_id(&o->d_replay_n_in, H5Dclose, &rc);
+    close_id(&o->d_replay_traj, H5Dclose, &rc);
+    close_id(&o->d_replay_occ, H5Dclose, &rc);
+    close_id(&o->d_replay_occ_real, H5Dclose, &rc);
     close_id(&o->row_type, H5Tclose, &rc);
     close_id(&o->dxpl, H5Pclose, &rc);
     close_id(&o->file, H5Fclose, &rc);

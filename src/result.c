@@ -41,6 +41,7 @@ int result_alloc(TaskResult *r, const TaskConfig *cfg)
     if (!r->log_step || !r->train_loss || !r->train_err_cm || !r->eval_err_cm || !r->score60 ||
         !r->score90 || !r->border || !r->mask60 || !r->grid_p || !r->grid_null || !r->map_unit || !r->ratemaps)
         goto fail;
+    if (cfg->replay && replay_alloc(&r->replay, cfg) != 0) goto fail;
     int k = cfg->log_every;
     for (size_t i = 0; i < L; i++) {
         long s = (long)i * k;
@@ -78,5 +79,6 @@ void result_free(TaskResult *r)
     free(r->grid_null);
     free(r->map_unit);
     free(r->ratemaps);
+    replay_free(&r->replay);
     memset(r, 0, sizeof *r);
 }

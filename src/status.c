@@ -191,7 +191,7 @@ typedef struct Summary {
     int R, A;
     int *id;               /* (R) */
     int *status;           /* (R) TaskStatus */
-    double *floss, *ferr, *gfrac, *smax;   /* (R) */
+    double *floss, *ferr, *gfrac, *gfnull, *smax;   /* (R) */
     char *msg;             /* (R, H5OUT_MESSAGE_LEN + 1) */
     char **axis;           /* (A) names */
     char *cells;           /* (A, R, STATUS_CELL) formatted axis values */
@@ -204,6 +204,7 @@ static void summary_free(Summary *s)
     free(s->floss);
     free(s->ferr);
     free(s->gfrac);
+    free(s->gfnull);
     free(s->smax);
     free(s->msg);
     for (int k = 0; s->axis && k < s->A; k++) free(s->axis[k]);
@@ -259,7 +260,8 @@ static int summary_read(const H5Out *o, Summary *s)
     s->R = o->n_rows;
     if (!(s->id = malloc(R * sizeof *s->id)) || !(s->status = malloc(R * sizeof *s->status)) ||
         !(s->floss = malloc(R * sizeof(double))) || !(s->ferr = malloc(R * sizeof(double))) ||
-        !(s->gfrac = malloc(R * sizeof(double))) || !(s->smax = malloc(R * sizeof(double))) ||
+        !(s->gfrac = malloc(R * sizeof(double))) || !(s->gfnull = malloc(R * sizeof(double))) ||
+        !(s->smax = malloc(R * sizeof(double))) ||
         !(s->msg = malloc(R * W)))
         goto fail;
     memcpy(s->id, o->task_ids, (size_t)s->R * sizeof *s->id);
@@ -268,6 +270,7 @@ static int summary_read(const H5Out *o, Summary *s)
     if (read_column_double(o->d_tasks, "final_loss", s->floss) < 0 ||
         read_column_double(o->d_tasks, "final_err_cm", s->ferr) < 0 ||
         read_column_double(o->d_tasks, "grid_frac", s->gfrac) < 0 ||
+        read_column_double(o->d_tasks, "grid_frac_null", s->gfnull) < 0 ||
         read_column_double(o->d_tasks, "max_score60", s->smax) < 0 ||
         read_column_str(o->d_tasks, "message", s->msg, W) < 0)
         goto fail;
@@ -328,17 +331,19 @@ static void print_table(FILE *f, const Summary *s, const int *rows, int n)
         }
         fprintf(f, "  %-*s", w[k], s->axis[k]);
     }
-    fprintf(f, "  %12s  %12s  %9s  %11s\n", "final_loss", "final_err_cm", "grid_frac", "max_score60");
+    fprintf(f, "  %12s  %12s  %9s  %14s  %11s\n", "final_loss", "final_err_cm", "grid_frac", "grid_frac_null",
+            "max_score60");
     for (int i = 0; i < n; i++) {
         int r = rows[i];
-        char a[32], b[32], c[32], d[32];
+        char a[32], b[32], c[32], cn[32], d[32];
         fmt_num(a, sizeof a, s->floss[r]);
         fmt_num(b, sizeof b, s->ferr[r]);
         fmt_num(c, sizeof c, s->gfrac[r]);
+        fmt_num(cn, sizeof cn, s->gfnull[r]);
         fmt_num(d, sizeof d, s->smax[r]);
         fprintf(f, "  %*d", wid, s->id[r]);
         for (int k = 0; k < A; k++) fprintf(f, "  %-*s", w[k], cell(s, k, r));
-        fprintf(f, "  %12s  %12s  %9s  %11s\n", a, b, c, d);
+        fprintf(f, "  %12s  %12s  %9s  %14s  %11s\n", a, b, c, cn, d);
     }
 }
 

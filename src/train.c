@@ -25,6 +25,9 @@
  *             scoring, null_shuffles circularly shifted maps give the
  *             threshold, grid_p and grid_null; kept units and shuffles from
  *             the RNG_SHUFFLE stream (docs/spatial.md, "Shuffle null").
+ *   replay    (replay on) replay_run on the trained network into
+ *             res->replay (replay.h, docs/replay.md); a stop during it
+ *             leaves the task pending.
  * Every buffer is allocated once at the start (work_alloc); the loops
  * allocate nothing.
  */
@@ -40,6 +43,7 @@
 #include "arena.h"
 #include "gridnull.h"
 #include "place.h"
+#include "replay.h"
 #include "rng.h"
 #include "rnn.h"
 #include "spatial.h"
@@ -384,7 +388,11 @@ static int result_matches(const TaskResult *res, const TaskConfig *cfg)
     return res->n_log == config_n_logged(cfg) && res->n_levels == cfg->n_eval_noise &&
            res->eval_len == config_eval_len(cfg) && res->n_units == cfg->hidden &&
            res->bins == cfg->ratemap_bins && res->n_maps == n_maps && res->log_step && res->train_loss &&
-           res->eval_err_cm && res->score60 && res->grid_p && res->grid_null;
+           res->eval_err_cm && res->score60 && res->grid_p && res->grid_null &&
+           (!cfg->replay || (res->replay.traj && res->replay.R == cfg->replay_starts &&
+                             res->replay.H == cfg->replay_steps && res->replay.G == cfg->ratemap_bins &&
+                             res->replay.n_keep == (cfg->replay_keep < cfg->replay_starts ? cfg->replay_keep
+                                                                                          : cfg->replay_starts)));
 }
 
 int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
@@ -420,6 +428,15 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
         snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
         goto fail;
     }
+    if (st == TASK_DONE && cfg->replay) {
+        /* replay of the trained network (replay.h); 1 = stopped */
+        int rr = replay_run(&w.net, &w.pc, &w.arena, cfg, hooks ? hooks->stop : NULL, &res->replay);
+        if (rr < 0) {
+            snprintf(res->message, sizeof res->message, "replay evaluation failed (out of memory?)");
+            goto fail;
+        }
+        if (rr == 1) st = TASK_PENDING;
+    }
     res->eval_s = now_s() - t2;
     res->status = st;
     rc = 0;
@@ -448,5 +465,7 @@ double task_cost(const TaskConfig *cfg)
     /* null: per shuffle one map over every rate-map sample, then scored */
     double null = cfg->null_shuffles * ((double)cfg->ratemap_trajectories * E + 4.0 * G * G * G * G +
                                         7.0 * 16.0 * 4.0 * G * G);
-    return train + eval + scoring + null;
+    /* replay: R replays of H steps, trained and untrained (replay.h) */
+    double replay = cfg->replay ? 4.0 * cfg->replay_starts * cfg->replay_steps * (N * N + N * D) : 0.0;
+    return train + eval + scoring + null + replay;
 }

@@ -8,7 +8,8 @@ Checks with h5py (and pandas for /tasks): every root attribute, every
 dataset's shape and dtype, the /tasks columns (one per setting of
 include/settings.def), the padding conventions, and that every task marked
 done or diverged has complete data (curves, evaluation errors, unit scores
-up to its own sizes).  --complete: no task may be pending or failed.
+up to its own sizes; /replay metrics, trajectories inside the arena's
+box and occupancies when the task has replay on).  --complete: no task may be pending or failed.
 --compare OTHER: every dataset equal to OTHER's (bit for bit, NaN == NaN)
 except the timing and rank columns and the run's own attributes.
 Exit status 0 if everything holds, 1 with one line per problem otherwise.
@@ -83,7 +84,7 @@ def check_file(path, args):
     names = t.dtype.names
     want = ["id"] + [k for k, _ in settings()] + [
         "status", "rank", "wall_s", "train_s", "eval_s", "steps_done", "final_loss", "final_err_cm",
-        "grid_frac", "max_score60", "mean_score60", "null_threshold", "grid_frac_null", "message"]
+        "grid_frac", "max_score60", "mean_score60", "null_threshold", "grid_frac_null", "replay_speed_cm", "replay_kl", "message"]
     if list(names) != want:
         bad(f"/tasks columns differ: {sorted(set(names) ^ set(want))}")
     for k, kind in settings():
@@ -140,6 +141,21 @@ def check_file(path, args):
         expect["units/ratemap_unit"] = ((R, M), np.int32)
     elif "units/ratemaps" in f:
         bad("/units/ratemaps present although no task saves rate maps")
+    rep = t["replay"] == 1
+    REPLAY_F = ("sigma", "speed_cm", "real_step_cm", "speed_ratio", "spread_cm2", "coverage",
+                "mean_first_visit", "outside", "kl", "kl_uniform", "kl_untrained")
+    if rep.any():
+        RK = max(1, max(min(int(k), int(n)) for k, n in zip(t["replay_keep"][rep], t["replay_starts"][rep])))
+        RH = int(t["replay_steps"][rep].max()) + 1
+        RG = max(1, int(t["ratemap_bins"][rep].max()))
+        for k in REPLAY_F:
+            expect[f"replay/{k}"] = ((R,), np.float32)
+        expect["replay/n_in"] = ((R,), np.int32)
+        expect["replay/traj"] = ((R, RK, RH, 2), np.float32)
+        expect["replay/occ"] = ((R, RG, RG), np.float32)
+        expect["replay/occ_real"] = ((R, RG, RG), np.float32)
+    elif "replay" in f:
+        bad("/replay present although no task has replay on")
     for name, (shape, dt) in expect.items():
         if name not in f:
             bad(f"{name} missing")
@@ -175,9 +191,60 @@ def check_file(path, args):
                 bad(f"task {tid} is done but its summary is missing")
             if not ((mask[r, :Nr] >= -1) & (mask[r, :Nr] <= 9)).all():
                 bad(f"task {tid}: mask60 out of range")
+        if rep.any() and "replay/traj" in f and f["replay/traj"].ndim == 4:
+            check_replay_row(f, t, r, tid, bool(rep[r]), status[r], REPLAY_F)
         if status[r] in ("done", "diverged", "failed") and int(t["rank"][r]) < 0:
             bad(f"task {tid} finished but has no rank")
     return f
+
+
+def check_replay_row(f, t, r, tid, on, status, fields):
+    """Row r of /replay: NaN / -1 when replay is off or the task is not done;
+    when done with replay on, finite metrics in range, K = min(keep, starts)
+    finite trajectories of replay_steps + 1 points inside the arena's box
+    (half-width arena_size / 2), padding NaN, occupancies summing to 1."""
+    g = f["replay"]
+    vals = {k: float(g[k][r]) for k in fields}
+    traj = g["traj"][r]
+    if not on or status != "done":
+        if status == "done" and not on and (any(not math.isnan(v) for v in vals.values())
+                                            or int(g["n_in"][r]) != -1 or not np.isnan(traj).all()):
+            bad(f"task {tid} has replay off but /replay data")
+        return
+    # always defined: sigma, speeds, coverage, outside, kl_uniform; spread
+    # needs 2 starts; kl and mean_first_visit need a visited in-arena bin;
+    # kl_untrained likewise for the untrained network (docs/replay.md)
+    need = set(fields) - {"spread_cm2", "kl", "mean_first_visit", "kl_untrained"}
+    if int(t["replay_starts"][r]) >= 2 and int(t["replay_burn_in"][r]) <= int(t["replay_steps"][r]):
+        need.add("spread_cm2")
+    if vals["outside"] < 1:
+        need |= {"kl", "mean_first_visit"}
+    bad_m = [k for k in sorted(need) if not math.isfinite(vals[k])]
+    if bad_m:
+        bad(f"task {tid}: replay metrics not finite: {bad_m}")
+    for k in ("coverage", "outside"):
+        if not 0 <= vals[k] <= 1:
+            bad(f"task {tid}: replay {k} = {vals[k]} outside [0, 1]")
+    if int(g["n_in"][r]) < 1:
+        bad(f"task {tid}: replay n_in = {int(g['n_in'][r])}")
+    K = min(int(t["replay_keep"][r]), int(t["replay_starts"][r]))
+    H1 = int(t["replay_steps"][r]) + 1
+    half = float(t["arena_size"][r]) / 2 + 1e-5
+    kept = traj[:K, :H1]
+    if not np.isfinite(kept).all() or (np.abs(kept) > half).any():
+        bad(f"task {tid}: stored replay trajectories not finite or outside the arena's box")
+    pad = np.ones(traj.shape[:2], bool)
+    pad[:K, :H1] = False
+    if not np.isnan(traj[pad]).all():
+        bad(f"task {tid}: /replay/traj padding is not NaN")
+    G = int(t["ratemap_bins"][r])
+    for k in ("occ", "occ_real"):
+        o = g[k][r]
+        if not np.isnan(o[G:, :]).all() or not np.isnan(o[:, G:]).all():
+            bad(f"task {tid}: /replay/{k} padding is not NaN")
+        tot = np.nansum(o[:G, :G])
+        if not abs(tot - 1) < 1e-3 and not (k == "occ" and tot == 0):
+            bad(f"task {tid}: /replay/{k} sums to {tot}")
 
 
 def same(a, b):

@@ -5,15 +5,18 @@ This is not a simulator and its numbers mean nothing scientifically.  It
 exists so that analysis/ can be tested independently of the C program: the
 file has the layout of docs/results-format.md (root attributes, one compound
 /tasks dataset with every setting of include/settings.def as a column,
-/curves/*, /units/*, optional /units/ratemaps) with realistic shapes and a
-plausible structure (leaky beats vanilla, noise hurts, a few grid-like rate
-maps, one diverged and one failed task).  The settings columns and enum
+/curves/*, /units/* with the shuffle-null grid_p / grid_null, optional
+/units/ratemaps, optional /replay) with realistic shapes and a plausible
+structure (leaky beats vanilla, noise hurts, a few grid-like rate maps, a
+null threshold above the plain 0.3, replays that wander more with noise, one
+diverged and one failed task).  The settings columns and enum
 names are read from include/settings.def and src/config.c, so the fixture
 follows the real table.  tests/t_analysis.sh also runs the report on a file
 written by the real program whenever the binary can run a sweep.
 
     make_fake_results.py -o FILE [--shard i/N] [--pending-from K]
                          [--ratemaps top|all|none] [--seeds S] [--hidden N]
+                         [--no-replay]
 
 --shard i/N      keep only the tasks with id % N == i (root attribute shard)
 --pending-from K tasks with id >= K are left pending (an interrupted run)
@@ -66,6 +69,10 @@ def ignored(key, cfg):
         return cfg["target"] == "cartesian"
     if key == "save_top_k":
         return cfg["save_ratemaps"] != "top"
+    if key in ("null_percentile", "null_units", "null_min_shift"):
+        return cfg["null_shuffles"] == 0
+    if key.startswith("replay_"):
+        return not cfg["replay"]
     return False
 
 
@@ -98,19 +105,23 @@ def main():
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--noise-only", action="store_true",
                     help="a sweep over noise and seed only (leaky, tau fixed): no tau or cell axis")
+    ap.add_argument("--no-replay", action="store_true", help="replay off: no /replay group")
     a = ap.parse_args()
 
     settings, enum_width = read_settings()
     base = {k: d for k, _kind, d in settings}
     base.update(hidden=a.hidden, seq_len=20, steps=1000, log_every=100, batch=50,
                 n_place=128, ratemap_bins=20, save_ratemaps=a.ratemaps, save_top_k=4,
-                eval_len_factor=2.0)
+                eval_len_factor=2.0, null_shuffles=200,
+                replay=0 if a.no_replay else 1, replay_steps=200, replay_starts=50, replay_keep=3,
+                replay_burn_in=20)
     eval_noise = np.array([0.0, 0.01, 0.03])
     spec_text = (
         "name: fake_fixture\n"
         f"model: {{hidden: {a.hidden}}}\n"
         f"train: {{steps: 1000, log_every: 100, batch: 50}}\n"
-        f"eval: {{eval_noise: [0.0, 0.01, 0.03], save_ratemaps: {a.ratemaps}}}\n"
+        f"eval: {{eval_noise: [0.0, 0.01, 0.03], save_ratemaps: {a.ratemaps}, null_shuffles: 200}}\n"
+        + ("" if a.no_replay else "replay: {replay: true, replay_steps: 200, replay_starts: 50, replay_keep: 3}\n")
         + ("sweep:\n" if a.noise_only else "sweep:\n  cell: [vanilla, leaky]\n  tau: [0.04, 0.1, 0.2]\n")
         + f"  noise: [0.0, 0.003, 0.01, 0.03]\n  seed: {{range: [0, {a.seeds}]}}\n")
 
@@ -143,7 +154,11 @@ def main():
     cols += [("status", "S10"), ("rank", np.int32), ("wall_s", np.float64),
              ("train_s", np.float64), ("eval_s", np.float64), ("steps_done", np.int32),
              ("final_loss", np.float32), ("final_err_cm", np.float32), ("grid_frac", np.float32),
-             ("max_score60", np.float32), ("mean_score60", np.float32), ("message", "S128")]
+             ("max_score60", np.float32), ("mean_score60", np.float32), ("null_threshold", np.float32),
+             ("grid_frac_null", np.float32), ("replay_speed_cm", np.float32), ("replay_kl", np.float32),
+             ("message", "S128")]
+    SUMMARY_F = ("final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60", "null_threshold",
+                 "grid_frac_null", "replay_speed_cm", "replay_kl")
     rows = np.zeros(len(ids), dtype=cols)
     train_step = np.full((len(ids), L), -1, np.int32)
     train_loss = np.full((len(ids), L), np.nan, np.float32)
@@ -155,6 +170,17 @@ def main():
     mask60 = np.full((len(ids), N), -1, np.int8)
     maps = np.full((len(ids), M, G, G), np.nan, np.float32)
     map_unit = np.full((len(ids), M), -1, np.int32)
+    grid_p = np.full((len(ids), N), np.nan, np.float32)
+    grid_null = np.full((len(ids), N), -1, np.int8)
+    # /replay: K = 3 kept replays of H = 200 steps, G x G occupancies
+    RK, RH = 3, 201
+    REPLAY_F = ("sigma", "speed_cm", "real_step_cm", "speed_ratio", "spread_cm2", "coverage",
+                "mean_first_visit", "outside", "kl", "kl_uniform", "kl_untrained")
+    rp = {k: np.full(len(ids), np.nan, np.float32) for k in REPLAY_F}
+    rp_n_in = np.full(len(ids), -1, np.int32)
+    rp_traj = np.full((len(ids), RK, RH, 2), np.nan, np.float32)
+    rp_occ = np.full((len(ids), G, G), np.nan, np.float32)
+    rp_occ_real = np.full((len(ids), G, G), np.nan, np.float32)
 
     diverged_id = [k for k, t in enumerate(tasks) if t["cell"] == cells[0] and t["noise"] == 0.03][-1]
     failed_id = [k for k, t in enumerate(tasks) if t["cell"] == "leaky" and t["noise"] == 0.01][0]
@@ -178,7 +204,7 @@ def main():
             row["steps_done"] = 0
             for f in ("wall_s", "train_s", "eval_s"):
                 row[f] = np.nan
-            for f in ("final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60"):
+            for f in SUMMARY_F:
                 row[f] = np.nan
             continue
         if tid == failed_id:
@@ -186,7 +212,7 @@ def main():
             row["message"] = b"cannot allocate 1.2 GB for the rate-map accumulators"
             row["steps_done"] = 0
             row["wall_s"], row["train_s"], row["eval_s"] = 0.01, 0.0, 0.0
-            for f in ("final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60"):
+            for f in SUMMARY_F:
                 row[f] = np.nan
             continue
         leaky = cfg["cell"] == "leaky"
@@ -212,8 +238,7 @@ def main():
         wall = 30 + 20 * rng.random()
         row["wall_s"], row["train_s"], row["eval_s"] = wall, 0.8 * wall, 0.2 * wall
         if tid == diverged_id:
-            row["final_loss"] = np.nan
-            for f in ("final_err_cm", "grid_frac", "max_score60", "mean_score60"):
+            for f in SUMMARY_F:
                 row[f] = np.nan
             continue
         tt = np.arange(1, E + 1)
@@ -234,6 +259,43 @@ def main():
         row["grid_frac"] = np.mean(sc > 0.3)
         row["max_score60"] = sc.max()
         row["mean_score60"] = sc.mean()
+        # shuffle null: a threshold above 0.3, p-values falling with score60
+        thr = np.float32(0.45 + 0.05 * rng.random())
+        grid_null[r] = (sc > thr).astype(np.int8)
+        grid_p[r] = np.clip(1.0 / (1.0 + np.exp(8 * (sc - thr))), 1.0 / 201, 1.0).astype(np.float32)
+        row["null_threshold"] = thr
+        row["grid_frac_null"] = np.mean(sc > thr)
+        if cfg["replay"]:
+            # replays: a random walk from a random start, step ~ noise, kept in the box
+            half = cfg["arena_size"] / 2
+            step = 0.004 + 0.6 * noise * (1.5 if leaky else 1.0)
+            x = np.zeros((RK, RH, 2))
+            x[:, 0] = rng.uniform(-0.8 * half, 0.8 * half, (RK, 2))
+            for k in range(1, RH):
+                x[:, k] = np.clip(x[:, k - 1] + step * rng.standard_normal((RK, 2)), -half, half)
+            rp_traj[r] = x
+            yy, xx = (np.mgrid[0:G, 0:G] + 0.5) / G * 2 - 1
+            real = 1.0 + 0.5 * (np.abs(xx) + np.abs(yy))     # real trajectories: more time near walls
+            real /= real.sum()
+            rp_occ_real[r] = real
+            occ = np.exp(-(xx ** 2 + yy ** 2) / (0.2 + 20 * noise))
+            rp_occ[r] = occ / occ.sum()
+            pr = rp_occ[r] + 1e-3 / G ** 2
+            qr = real + 1e-3 / G ** 2
+            speed = 100 * step * 1.25
+            vals = dict(sigma=np.sqrt(2) * noise, speed_cm=speed, real_step_cm=1.6,
+                        speed_ratio=speed / 1.6, spread_cm2=2e4 * (0.05 + noise) * (1.3 if leaky else 1.0),
+                        coverage=min(1.0, 0.1 + 15 * noise), mean_first_visit=120 - 1000 * noise,
+                        outside=0.0, kl=float(np.sum(pr * np.log(pr / qr))),
+                        kl_uniform=float(np.sum(np.log(1 / (G * G) / real)) / (G * G)),
+                        kl_untrained=2.5 + 0.3 * rng.random())
+            for k, v in vals.items():
+                rp[k][r] = v
+            rp_n_in[r] = G * G
+            row["replay_speed_cm"] = rp["speed_cm"][r]
+            row["replay_kl"] = rp["kl"][r]
+        else:
+            row["replay_speed_cm"] = row["replay_kl"] = np.nan
         if M:
             units = np.argsort(-sc)[:M] if a.ratemaps == "top" else np.arange(N)
             map_unit[r] = units
@@ -272,9 +334,19 @@ def main():
         u["score90"] = score90
         u["border"] = border
         u["mask60"] = mask60
+        u["grid_p"] = grid_p
+        u["grid_null"] = grid_null
         if M:
             u["ratemaps"] = maps
             u["ratemap_unit"] = map_unit
+        if not a.no_replay:
+            g = f.create_group("replay")
+            for k in REPLAY_F:
+                g[k] = rp[k]
+            g["n_in"] = rp_n_in
+            g["traj"] = rp_traj
+            g["occ"] = rp_occ
+            g["occ_real"] = rp_occ_real
 
 
 if __name__ == "__main__":

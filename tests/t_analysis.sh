@@ -7,7 +7,9 @@
 #    merge to exactly the unsharded table and arrays; files of another spec
 #    are refused; the report degrades without rate maps, without a tau/cell
 #    axis, with a single task and with nothing done; the SAC matches a
-#    brute-force Pearson correlation.
+#    brute-force Pearson correlation.  The fixture carries the shuffle-null
+#    columns and /replay: the tables and summary report grid_frac_null next
+#    to grid_frac, the replay plots are drawn (and not without /replay).
 # B. On real files: `mpirun -n 2 $SWEEP sweeps/smoke.yaml`, the report on it
 #    (every table and plot, the gallery when rate maps are stored), and the
 #    smoke sweep run as two shards: their merge (Python side, and
@@ -47,19 +49,26 @@ if [ -f tests/check_results.py ]; then
     "$PYTHON" tests/check_results.py "$T/full.h5" || fail "the fixture does not pass tests/check_results.py"
 fi
 report "$T/full.h5" -o "$T/rep"
-check_outputs "$T/rep" $ALL gallery.png
+REPLAY="replay_trajectories.png replay_metrics.png replay_kl.png"
+check_outputs "$T/rep" $ALL gallery.png $REPLAY
 "$PYTHON" - "$T/rep" <<'EOF' || fail "report tables"
 import sys, pandas as pd
 d = sys.argv[1]
 t = pd.read_csv(f"{d}/tasks.csv")
 assert len(t) == 48, len(t)
-for c in ["id", "cell", "tau", "noise", "seed", "status", "final_err_cm", "grid_frac", "max_score60", "hidden"]:
+for c in ["id", "cell", "tau", "noise", "seed", "status", "final_err_cm", "grid_frac", "max_score60", "hidden",
+          "grid_frac_null", "null_threshold", "replay_speed_cm", "replay_kl", "replay_spread_cm2",
+          "replay_coverage", "replay_kl_untrained", "replay_kl_uniform"]:
     assert c in t.columns, c
+done = t[t["status"] == "done"]
+assert done["grid_frac_null"].notna().all() and (done["grid_frac_null"] <= done["grid_frac"] + 1e-6).all()
+assert done["replay_speed_cm"].notna().all() and t.loc[t["status"] != "done", "replay_speed_cm"].isna().all()
 assert set(t["cell"]) == {"vanilla", "leaky"}, set(t["cell"])          # decoded, no b'...'
 assert t.loc[t["cell"] == "vanilla", "tau"].isna().all()               # ignored setting: NaN
 a = pd.read_csv(f"{d}/aggregate.csv")
 assert len(a) == 4 + 3 * 4, len(a)                                      # vanilla x noise + leaky x tau x noise
-assert {"final_err_cm_mean", "final_err_cm_std", "final_err_cm_sem", "final_err_cm_n", "n_tasks"} <= set(a.columns)
+assert {"final_err_cm_mean", "final_err_cm_std", "final_err_cm_sem", "final_err_cm_n", "n_tasks",
+        "grid_frac_null_mean", "replay_speed_cm_mean", "replay_kl_mean"} <= set(a.columns)
 assert a["n_tasks"].sum() == 48 and (a["n_tasks"] == 3).all()
 # the failed task (leaky, tau 0.04, noise 0.01) leaves n=2 in its group
 g = a[(a["cell"] == "leaky") & (a["tau"] == 0.04) & (a["noise"] == 0.01)]
@@ -68,7 +77,9 @@ s = pd.read_csv(f"{d}/status.csv")
 assert dict(zip(s["status"], s["count"])) == {"done": 46, "diverged": 1, "failed": 1}, s
 txt = open(f"{d}/summary.txt").read()
 for needle in ["tasks: 48", "done      46", "diverged  1", "failed    1", "best 5 tasks",
-               "worst 5 tasks", "headline: vanilla vs leaky", "leaky/vanilla", "best leaky tau"]:
+               "worst 5 tasks", "headline: vanilla vs leaky", "leaky/vanilla", "best leaky tau",
+               "grid_frac_null", "null-based grid_frac_null", "null threshold", "replay (done tasks",
+               "cell=vanilla, noise=0.03: speed"]:
     assert needle in txt, needle
 print("tables ok")
 EOF
@@ -88,8 +99,10 @@ def same(a, b, what):
     pd.testing.assert_frame_equal(ta, tb, check_exact=True, obj=what)
     for n in ["train_step", "train_loss", "train_err_cm", "eval_err_cm"]:
         assert np.array_equal(a.curve(n), b.curve(n), equal_nan=True), (what, n)
-    for n in ["score60", "score90", "border", "mask60", "ratemap_unit", "ratemaps"]:
+    for n in ["score60", "score90", "border", "mask60", "ratemap_unit", "ratemaps", "grid_p", "grid_null"]:
         assert np.array_equal(a.units(n), b.units(n), equal_nan=True), (what, n)
+    for n in ["traj", "occ", "occ_real", "kl"]:
+        assert np.array_equal(a.replay(n), b.replay(n), equal_nan=True), (what, n)
     assert a.axes == b.axes
 shards = sr.load([f"{T}/shard2.h5", f"{T}/shard0.h5", f"{T}/shard1.h5"])
 assert len(shards.tasks) == 48
@@ -133,7 +146,7 @@ else:
     raise SystemExit("loaded two specs into one table")
 EOF
 report "$T/shard0.h5" "$T/shard1.h5" "$T/shard2.h5" -o "$T/rep-shards"
-check_outputs "$T/rep-shards" $ALL gallery.png
+check_outputs "$T/rep-shards" $ALL gallery.png $REPLAY
 "$PYTHON" -c '
 import sys, pandas as pd
 a, b = (pd.read_csv(p).drop(columns=["file"]) for p in sys.argv[1:3])
@@ -141,10 +154,13 @@ pd.testing.assert_frame_equal(a, b)' "$T/rep/tasks.csv" "$T/rep-shards/tasks.csv
     fail "tasks.csv of the shards differs from the unsharded one"
 
 echo "== A3. graceful degradation"
-fake -o "$T/nomaps.h5" --ratemaps none
+fake -o "$T/nomaps.h5" --ratemaps none --no-replay
+"$PYTHON" tests/check_results.py "$T/nomaps.h5" || fail "the fixture without replay does not pass check_results.py"
 report "$T/nomaps.h5" -o "$T/rep-nomaps"
 check_outputs "$T/rep-nomaps" $ALL
 [ ! -e "$T/rep-nomaps/gallery.png" ] || fail "gallery.png written without rate maps"
+for f in $REPLAY; do [ ! -e "$T/rep-nomaps/$f" ] || fail "$f written without /replay"; done
+grep -q "replay (done" "$T/rep-nomaps/summary.txt" && fail "replay summary without /replay"
 report "$T/other.h5" -o "$T/rep-noise"          # axes: noise, seed only
 check_outputs "$T/rep-noise" $ALL gallery.png
 grep -q "headline: per cell type" "$T/rep-noise/summary.txt" || fail "summary without a cell axis"

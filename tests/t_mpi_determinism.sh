@@ -3,7 +3,8 @@
 # (oversubscribed) gives identical data in every dataset except timings and
 # ranks; every file has the documented layout (check_results.py).  Two
 # specs: sweeps/smoke.yaml, and a variant whose tasks differ in size
-# (hidden, seq_len axes) and save rate maps, to exercise the padding.
+# (hidden, seq_len axes), save rate maps and run the replay stage (noisy, so
+# the replay's noise stream is exercised), to exercise the padding.
 set -eu
 cd "$(dirname "$0")/.."
 : "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
@@ -14,11 +15,12 @@ CHECK="$PYTHON tests/check_results.py"
 
 cat > "$tmp/sizes.yaml" <<'YAML'
 name: sizes
-model: {activation: relu}
+model: {activation: relu, noise: 0.01}
 place: {n_place: 24}
 train: {steps: 40, batch: 8, lr: 1.0e-3, log_every: 15}
 eval: {eval_batch: 16, ratemap_trajectories: 100, ratemap_bins: 8, eval_noise: [0.0, 0.02],
        save_ratemaps: top, save_top_k: 5}
+replay: {replay: true, replay_starts: 6, replay_steps: 25, replay_burn_in: 5, replay_keep: 2}
 sweep:
   hidden: [16, 40]
   seq_len: [6, 10]
@@ -46,5 +48,7 @@ small = t["hidden"] == 16
 assert small.any() and np.isnan(f["units/score60"][np.nonzero(small)[0][0], 16:]).all()
 assert set(t["rank"].tolist()) <= {1, 2, 3} and len(set(t["rank"].tolist())) >= 2, t["rank"]
 assert (f["units/ratemap_unit"][:] >= 0).all()
+assert f["replay/traj"].shape == (len(t), 2, 26, 2), f["replay/traj"].shape
+assert np.isfinite(f["replay/speed_cm"][:]).all()
 print("sizes variant ok:", len(t), "tasks")
 PY

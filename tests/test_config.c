@@ -40,6 +40,26 @@ int main(void)
     c.tau = 0.01;
     TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == -1 && strcmp(key, "tau") == 0, "tau < dt rejected");
 
+    /* replay_* settings are ignored while replay is off; the null's
+     * settings while null_shuffles = 0; replay_burn_in < replay_steps */
+    config_defaults(&c);
+    const char *rkeys[] = {"replay_steps", "replay_starts", "replay_noise_var", "replay_burn_in", "replay_keep"};
+    const char *nkeys[] = {"null_percentile", "null_units", "null_min_shift"};
+    TEST_CHECK(!config_ignored(&c, config_find("replay")), "replay itself is never ignored");
+    for (int i = 0; i < 5; i++) TEST_CHECK(config_ignored(&c, config_find(rkeys[i])), "replay off ignores %s", rkeys[i]);
+    for (int i = 0; i < 3; i++) TEST_CHECK(!config_ignored(&c, config_find(nkeys[i])), "null on uses %s", nkeys[i]);
+    TEST_CHECK(!config_ignored(&c, config_find("null_shuffles")), "null_shuffles is never ignored");
+    c.replay = 1;
+    c.null_shuffles = 0;
+    for (int i = 0; i < 5; i++) TEST_CHECK(!config_ignored(&c, config_find(rkeys[i])), "replay on uses %s", rkeys[i]);
+    for (int i = 0; i < 3; i++) TEST_CHECK(config_ignored(&c, config_find(nkeys[i])), "no null ignores %s", nkeys[i]);
+    TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == 0, "replay defaults valid: %s", msg);
+    c.replay_burn_in = c.replay_steps;
+    TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == -1 && strcmp(key, "replay_burn_in") == 0,
+               "burn-in >= replay steps rejected");
+    c.replay = 0;
+    TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == 0, "burn-in not checked with replay off: %s", msg);
+
     /* logged points: 0, K, 2K, ..., steps */
     config_defaults(&c);
     c.steps = 250; c.log_every = 100;

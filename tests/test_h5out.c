@@ -34,6 +34,18 @@ static void fill_result(TaskResult *r, int id)
         for (int k = 0; k < r->bins * r->bins; k++)
             r->ratemaps[(size_t)m * (size_t)(r->bins * r->bins) + (size_t)k] = (float)(m * 1000 + k);
     }
+    ReplayResult *p = &r->replay; /* replay on: every field distinct */
+    if (p->traj) {
+        float *f[] = {&p->sigma, &p->speed_cm, &p->real_step_cm, &p->speed_ratio, &p->spread_cm2, &p->coverage,
+                      &p->mean_first_visit, &p->outside, &p->kl, &p->kl_uniform, &p->kl_untrained};
+        for (int k = 0; k < 11; k++) *f[k] = 0.5f * (float)k + (float)id;
+        p->n_in = 30 + id;
+        for (int k = 0; k < p->n_keep * (p->H + 1) * 2; k++) p->traj[k] = 0.001f * (float)k - 0.3f;
+        for (int k = 0; k < p->G * p->G; k++) {
+            p->occ[k] = (float)k / (float)(p->G * p->G);
+            p->occ_real[k] = k % 3 ? 0.01f * (float)k : NAN;
+        }
+    }
     r->wall_s = 1.5 + id;
     r->train_s = 1.0;
     r->eval_s = 0.5;
@@ -78,6 +90,15 @@ int main(int argc, char **argv)
     tasks[1].save_ratemaps = SAVE_TOP;
     tasks[1].save_top_k = 3;
     tasks[1].ratemap_bins = 6;
+    /* tasks 1 and 2 run the replay stage, of different sizes */
+    tasks[1].replay = tasks[2].replay = 1;
+    tasks[1].replay_starts = 5;
+    tasks[1].replay_steps = 7;
+    tasks[1].replay_keep = 2;
+    tasks[1].replay_burn_in = 2;
+    tasks[2].replay_starts = 2; /* keep 4 > starts: K = 2 */
+    tasks[2].replay_steps = 12;
+    tasks[2].replay_burn_in = 2;
     int ids[3] = {0, 1, 2};
     const char *axes[] = {"hidden", "seed"};
     double levels[2] = {0.0, 0.1};
@@ -91,6 +112,8 @@ int main(int argc, char **argv)
     TEST_CHECK(o.n_rows == 3 && o.nmax == 32 && o.S == 2 && o.M == 3 && o.G == 6, "dims R%d N%d S%d M%d G%d",
                o.n_rows, o.nmax, o.S, o.M, o.G);
     TEST_CHECK(o.L == config_n_logged(&tasks[2]) && o.E == config_eval_len(&tasks[2]), "L %d E %d", o.L, o.E);
+    TEST_CHECK(o.has_replay && o.RK == 2 && o.RH == 13 && o.RG == 20, "replay dims %d K%d H%d G%d", o.has_replay,
+               o.RK, o.RH, o.RG);
 
     TaskResult res[3];
     for (int i = 0; i < 3; i++) {
@@ -116,6 +139,7 @@ int main(int argc, char **argv)
     rc = h5out_open(&o, path, 0, MPI_COMM_WORLD, err, sizeof err);
     TEST_CHECK(rc == 0, "open: %s", err);
     TEST_CHECK(o.n_rows == 3 && o.task_ids[2] == 2 && o.M == 3 && o.G == 6, "reopened dims");
+    TEST_CHECK(o.has_replay && o.RK == 2 && o.RH == 13 && o.RG == 20, "reopened replay dims");
     TEST_CHECK(h5out_check(&o, &meta, ids, 3, err, sizeof err) == 0, "check same spec: %s", err);
     for (int i = 1; i < 3; i++) {
         TaskResult back;
@@ -138,6 +162,19 @@ int main(int argc, char **argv)
         TEST_CHECK(same_f(back.grid_p, res[i].grid_p, (size_t)back.n_units), "grid_p");
         TEST_CHECK(memcmp(back.grid_null, res[i].grid_null, (size_t)back.n_units) == 0, "grid_null");
         TEST_CHECK(back.null_threshold == 0.42f && back.grid_frac_null == 0.25f, "null summary");
+        {
+            const ReplayResult *a = &res[i].replay, *b = &back.replay;
+            size_t nt = (size_t)a->n_keep * (size_t)(a->H + 1) * 2, ng = (size_t)a->G * (size_t)a->G;
+            TEST_CHECK(b->traj && b->n_keep == a->n_keep && b->H == a->H && b->G == a->G, "replay sizes");
+            TEST_CHECK(same_f(&a->sigma, &b->sigma, 1) && same_f(&a->speed_cm, &b->speed_cm, 1) &&
+                           same_f(&a->spread_cm2, &b->spread_cm2, 1) && same_f(&a->kl, &b->kl, 1) &&
+                           same_f(&a->kl_untrained, &b->kl_untrained, 1) &&
+                           same_f(&a->mean_first_visit, &b->mean_first_visit, 1) && b->n_in == a->n_in,
+                       "replay metrics of task %d", i);
+            TEST_CHECK(same_f(a->traj, b->traj, nt) && same_f(a->occ, b->occ, ng) &&
+                           same_f(a->occ_real, b->occ_real, ng),
+                       "replay arrays of task %d", i);
+        }
         TEST_CHECK(back.n_maps == res[i].n_maps, "n_maps");
         if (back.n_maps > 0) {
             TEST_CHECK(memcmp(back.map_unit, res[i].map_unit, (size_t)back.n_maps * sizeof(int)) == 0, "map unit");
@@ -156,6 +193,12 @@ int main(int argc, char **argv)
         TEST_CHECK(isnan(back.score60[16]) && back.mask60[16] == -1, "unit padding");
         TEST_CHECK(isnan(back.grid_p[16]) && back.grid_null[16] == -1, "null padding");
         TEST_CHECK(back.log_step[o.L - 1] == -1 && isnan(back.train_loss[o.L - 1]), "curve padding");
+        /* row 1 stored 2 replays of 8 points on 6 x 6 bins: the rest is NaN */
+        const ReplayResult *p = &back.replay;
+        TEST_CHECK(p->traj[0] == -0.3f && isnan(p->traj[2 * 8]) && isnan(p->traj[2 * 13 + 2 * 8]) &&
+                       !isnan(p->traj[2 * 13 + 2 * 7]),
+                   "replay traj padding");
+        TEST_CHECK(p->occ[1] == 1.0f / 36 && isnan(p->occ[6]) && isnan(p->occ[20 * 6]), "replay occ padding");
         result_free(&back);
         (void)big;
     }

@@ -1,5 +1,5 @@
 /* test_train.c -- task_run: learning, determinism, divergence, stop flag,
- * targets, cell types, rate-map selection, task_cost.
+ * targets, cell types, rate-map selection, replay stage, task_cost.
  *
  * Dimensions: N hidden, L logged points, S evaluation noise levels,
  * E evaluation steps, G rate-map bins per side.
@@ -8,6 +8,7 @@
  * under a minute on one core.  No wall time is ever asserted.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -341,6 +342,110 @@ static void test_stop(void)
     result_free(&r);
 }
 
+/* ---- replay stage -------------------------------------------------------- */
+
+/* A small noisy task with replay on (R starts of H steps, K kept). */
+static void replay_config(TaskConfig *c)
+{
+    smoke_config(c);
+    c->steps = 200;
+    c->noise = 0.02;
+    c->null_shuffles = 0;
+    c->replay = 1;
+    c->replay_starts = 24;
+    c->replay_steps = 150;
+    c->replay_burn_in = 20;
+    c->replay_keep = 3;
+}
+
+/* Sets *stop once the scores are in (mean_score60 finite: scoring is the
+ * stage just before the replay), so that the stop lands in the replay. */
+typedef struct Watch { volatile int stop; const volatile float *mean_score; } Watch;
+static void *watch_scores(void *arg)
+{
+    Watch *w = arg;
+    struct timespec ts = {0, 200000}; /* 0.2 ms */
+    while (!isfinite(*w->mean_score)) nanosleep(&ts, NULL);
+    w->stop = 1;
+    return NULL;
+}
+
+static void test_replay(void)
+{
+    TaskConfig c;
+    replay_config(&c);
+    TaskResult a, b;
+    int rc = run(&c, &a, NULL);
+    TEST_CHECK(rc == 0 && a.status == TASK_DONE, "replay task: rc %d status %d (%s)", rc, a.status, a.message);
+    const ReplayResult *p = &a.replay;
+    TEST_CHECK(p->traj && p->R == 24 && p->H == 150 && p->G == c.ratemap_bins && p->n_keep == 3,
+               "replay sizes R %d H %d G %d K %d", p->R, p->H, p->G, p->n_keep);
+    float m[] = {p->sigma, p->speed_cm, p->real_step_cm, p->speed_ratio, p->spread_cm2, p->coverage,
+                 p->mean_first_visit, p->outside, p->kl, p->kl_uniform, p->kl_untrained};
+    TEST_CHECK(n_finite(m, 11) == 11, "replay metrics: %d of 11 finite", n_finite(m, 11));
+    TEST_CHECK(fabsf(p->sigma - sqrtf(2.0f) * 0.02f) < 1e-6f, "sigma_r %g", p->sigma);
+    TEST_CHECK(p->coverage > 0 && p->coverage <= 1 && p->outside >= 0 && p->outside <= 1 && p->kl >= 0 &&
+                   p->kl_uniform >= 0 && p->spread_cm2 >= 0 && p->speed_cm >= 0 && p->n_in == 100,
+               "replay ranges: coverage %g outside %g kl %g kl_u %g spread %g speed %g n_in %d", p->coverage,
+               p->outside, p->kl, p->kl_uniform, p->spread_cm2, p->speed_cm, p->n_in);
+    int K = p->n_keep, H1 = p->H + 1, out = 0;
+    for (int i = 0; i < K * H1; i++) {
+        float x = p->traj[2 * i], y = p->traj[2 * i + 1];
+        out += !(fabsf(x) <= 1.1f + 1e-5f && fabsf(y) <= 1.1f + 1e-5f); /* NaN counts */
+    }
+    TEST_CHECK(out == 0, "%d stored replay positions outside the 2.2 m box (or NaN)", out);
+    TEST_CHECK(n_finite(p->occ_real, 100) == 100, "occ_real finite in every bin of the square");
+
+    /* deterministic: the same task again gives the same replay, bit for bit */
+    rc = run(&c, &b, NULL);
+    const ReplayResult *q = &b.replay;
+    TEST_CHECK(rc == 0 && b.status == TASK_DONE && same_floats(m, (float[]){q->sigma, q->speed_cm, q->real_step_cm,
+               q->speed_ratio, q->spread_cm2, q->coverage, q->mean_first_visit, q->outside, q->kl, q->kl_uniform,
+               q->kl_untrained}, 11) && same_floats(p->traj, q->traj, (size_t)K * H1 * 2) &&
+               memcmp(p->occ, q->occ, 100 * sizeof(float)) == 0 && p->n_in == q->n_in,
+               "replay not deterministic");
+    result_free(&b);
+
+    /* replay off: nothing allocated, the rest of the task unchanged */
+    TaskConfig off = c;
+    off.replay = 0;
+    rc = run(&off, &b, NULL);
+    TEST_CHECK(rc == 0 && b.status == TASK_DONE && !b.replay.traj && b.final_err_cm == a.final_err_cm &&
+                   task_cost(&off) < task_cost(&c),
+               "replay off: status %d traj %p err %g vs %g", b.status, (void *)b.replay.traj, b.final_err_cm,
+               a.final_err_cm);
+    result_free(&b);
+    result_free(&a);
+
+    /* a result allocated without replay is refused for a task with replay */
+    TEST_CHECK(result_alloc(&b, &off) == 0, "alloc");
+    rc = task_run(&c, &b, NULL);
+    TEST_CHECK(rc == -1 && b.status == TASK_FAILED, "mismatched result: rc %d status %d", rc, b.status);
+    result_free(&b);
+
+    /* a stop during the replay (a long one) leaves the task pending */
+    c.replay_starts = 200;
+    c.replay_steps = 20000;
+    rc = result_alloc(&b, &c);
+    TEST_CHECK(rc == 0, "alloc long replay");
+    if (rc != 0) return;
+    Watch w = {0, &b.mean_score60};
+    TaskHooks h = {NULL, NULL, &w.stop};
+    pthread_t th;
+    TEST_CHECK(pthread_create(&th, NULL, watch_scores, &w) == 0, "thread");
+    double t0 = now_s();
+    rc = task_run(&c, &b, &h);
+    double dt = now_s() - t0;
+    w.stop = 1; /* in case scoring never finished: the watcher's loop ends anyway below */
+    b.mean_score60 = 0;
+    pthread_join(th, NULL);
+    TEST_CHECK(rc == 0 && b.status == TASK_PENDING, "stop during replay: rc %d status %d (%s)", rc, b.status,
+               b.message);
+    TEST_CHECK(isfinite(b.final_err_cm), "the stop came after the evaluation (err %g)", b.final_err_cm);
+    printf("  stop during a 200 x 20000-step replay: task returned after %.2f s\n", dt);
+    result_free(&b);
+}
+
 /* ---- targets and cells ------------------------------------------------- */
 static void test_cartesian_and_dog(void)
 {
@@ -436,6 +541,7 @@ int main(void)
     test_determinism();
     test_divergence();
     test_stop();
+    test_replay();
     test_cartesian_and_dog();
     test_cells();
     test_failures_and_cost();
