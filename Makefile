@@ -51,7 +51,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/*.def src/*.inc)
 
-.PHONY: all test test-only check-unit clean install uninstall deps bench demo
+.PHONY: all test test-only check-unit clean install uninstall deps bench demo fuzz
 all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN)
 
 # Parallel HDF5 is required: refuse a serial build with a clear message.
@@ -90,6 +90,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libsweep.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
 
+# The issue-7 step table: C step, sgemm-only and PyTorch side by side
+# (docs/performance.md).
+bench: $(BENCH_BIN)
+	BUILD=$(BUILD) PYTHON=$(PYTHON) bash bench/run_step_table.sh
+
 # `make test` and `make demo` install what is missing first, then re-enter
 # make so that pkg-config sees the freshly installed packages.
 deps:
@@ -103,6 +108,12 @@ test-only: all
 
 check-unit: all
 	BUILD=$(BUILD) PYTHON=$(PYTHON) UNIT_ONLY=1 bash tests/run.sh
+
+# Fuzz the spec parser with libFuzzer (clang): `make fuzz FUZZ_SECONDS=600`.
+FUZZ_SECONDS ?= 600
+fuzz:
+	bash scripts/install-deps --with-fuzz
+	FUZZ_DIR=$(BUILD)/fuzz bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The demo: sweeps/demo.yaml (about two minutes of training on 2 cores) on
 # 3 local ranks (a sleeping scheduler + 2 workers), then the report (demo/).

@@ -714,8 +714,18 @@ fail:
     if (fapl >= 0) H5Pclose(fapl);
     if (!ok) {
         int was_open = o->file >= 0;
-        h5out_close(o);
-        if (rank == 0 && was_open && strcmp(o->path, path) != 0) unlink(o->path);
+        char tmp_path[sizeof o->path];
+        snprintf(tmp_path, sizeof tmp_path, "%s", o->path);
+        int crc = h5out_close(o);
+        if (rank == 0 && was_open && strcmp(tmp_path, path) != 0) unlink(tmp_path);
+        if (crc < 0) {
+            /* HDF5 could not close the file (a write failed: disk full);
+             * its library shutdown in MPI_Finalize would touch the
+             * half-closed file and crash: stop here with the I/O status */
+            if (rank == 0) fprintf(stderr, "sweep: %s (the result file could not be closed)\n", err);
+            fflush(stderr);
+            MPI_Abort(comm, SWEEP_EXIT_IO);
+        }
         return -1;
     }
     return 0;

@@ -7,6 +7,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,12 +95,49 @@ static void meta_from_spec(H5OutMeta *m, const Spec *spec, const char **axes, co
 static int force_remove(const char *path, int rank, MPI_Comm comm, char *err, size_t errlen)
 {
     int rc = 0;
-    if (rank == 0 && unlink(path) != 0 && errno != ENOENT) {
+    struct stat sb;
+    /* --force replaces a result file (or a symlink to one), never a device,
+     * a FIFO or a directory: `-o /dev/null --force` as root must not
+     * delete /dev/null. */
+    if (rank == 0 && lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file; --force replaces only result files", path);
+        rc = -1;
+    } else if (rank == 0 && unlink(path) != 0 && errno != ENOENT) {
         snprintf(err, errlen, "%s: cannot remove for --force: %s", path, strerror(errno));
         rc = -1;
     }
     CHECK_MPI(MPI_Bcast(&rc, 1, MPI_INT, 0, comm));
     return rc;
+}
+
+/* The result file's directory must exist and be writable (the file, its
+ * .creating twin and its .lock side file all go there).  Rank 0 only;
+ * returns 0, or -1 with a message naming the directory. */
+static int check_outdir(const char *path, char *err, size_t errlen)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        snprintf(err, errlen, "the output directory %.2000s does not exist (%s)", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "the output directory %.2000s is not a directory", dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "the output directory %.2000s is not writable (%s)", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int exit_status(const SchedStats *st)
@@ -185,8 +223,16 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
     H5OutMeta meta;
     meta_from_spec(&meta, spec, axes, cmdline, ro.shard_n > 1 ? shard : NULL);
 
-    int exists = 0;
-    if (rank == 0) exists = access(ro.output, F_OK) == 0;
+    int exists = 0, dir_bad = 0;
+    if (rank == 0) {
+        exists = access(ro.output, F_OK) == 0;
+        dir_bad = check_outdir(ro.output, err, sizeof err);
+    }
+    CHECK_MPI(MPI_Bcast(&dir_bad, 1, MPI_INT, 0, comm));
+    if (dir_bad) {
+        code = SWEEP_EXIT_IO;
+        goto fail;
+    }
     CHECK_MPI(MPI_Bcast(&exists, 1, MPI_INT, 0, comm));
     if (ro.resume && exists) {
         if (h5out_open(&out, ro.output, 1, comm, err, sizeof err) < 0) {

@@ -51,10 +51,21 @@ static int fail_at(Ctx *c, int line, int col, const char *where, const char *fmt
     va_end(ap);
     if (line < 1) line = 1;
     if (col < 1) col = 1;
+    char raw[5200];     /* path (up to 4096) + message */
     if (where && *where)
-        snprintf(c->err, c->errlen, "%s:%d:%d: %s: %s", c->s->path, line, col, where, msg);
+        snprintf(raw, sizeof raw, "%s:%d:%d: %s: %s", c->s->path, line, col, where, msg);
     else
-        snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->s->path, line, col, msg);
+        snprintf(raw, sizeof raw, "%s:%d:%d: %s", c->s->path, line, col, msg);
+    /* the message quotes the spec's own text: escape control characters so
+     * that it stays one line and cannot drive the user's terminal */
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p && o + 5 < c->errlen; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(c->err + o, c->errlen - o, *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : "\\x%02x", *p);
+        else
+            c->err[o++] = (char)*p;
+    }
+    if (c->errlen) c->err[o < c->errlen ? o : c->errlen - 1] = '\0';
     return -1;
 }
 

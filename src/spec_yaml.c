@@ -122,9 +122,24 @@ int ydoc_parse(YDoc *doc, const char *text, size_t len, int *line, int *col, cha
 
     while (!done) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            const yaml_mark_t *m = parser.error == YAML_READER_ERROR ? &parser.mark : &parser.problem_mark;
-            *line = (int)m->line + 1;
-            *col = (int)m->column + 1;
+            if (parser.error == YAML_READER_ERROR) {
+                /* libyaml decodes ahead of its marks: locate the bad byte
+                 * from its offset (columns count characters, as the marks do) */
+                size_t off = parser.problem_offset < len ? parser.problem_offset : len;
+                *line = 1;
+                *col = 1;
+                for (size_t i = 0; i < off; i++) {
+                    if (text[i] == '\n') {
+                        ++*line;
+                        *col = 1;
+                    } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+                        ++*col;
+                    }
+                }
+            } else {
+                *line = (int)parser.problem_mark.line + 1;
+                *col = (int)parser.problem_mark.column + 1;
+            }
             if (parser.context)
                 snprintf(msg, msglen, "YAML syntax error: %s %s (line %d, column %d)", or_empty(parser.problem),
                          parser.context, (int)parser.context_mark.line + 1, (int)parser.context_mark.column + 1);

@@ -583,7 +583,7 @@ static void test_units_and_timing(void)
     printf("spatial_score_units: N = %d, G = %d: %.1f ms wall, %.1f ms CPU, %.3f ms CPU per unit\n",
            N, G, ms, cpu, cpu / N);
     TEST_CHECK(rc == 0, "rc");
-    TEST_CHECK(ms / N < 5.0, "%.3f ms per unit", ms / N);
+    /* no assertion on time: the figure is printed (docs/spatial.md) */
     /* agrees with grid_score unit by unit */
     int same = 1;
     for (int u = 0; u < 40; u++) {
