@@ -22,7 +22,7 @@ typedef struct RNN_T {
     RNN_REAL *w_rec;          /* (N, N) */
     RNN_REAL *w_dec;          /* (D, N) z_t = W_dec h_t */
     RNN_REAL *b;              /* (N), NULL without bias */
-    /* gradients: the same layout, in one blob; zeroed by every backward */
+    /* gradients: the same layout, in one blob; overwritten by every backward */
     RNN_REAL *grads;          /* (n_params) */
     RNN_REAL *dw_enc;         /* (N, D) */
     RNN_REAL *dw_in;          /* (N, I) */
@@ -82,7 +82,7 @@ RNN_REAL RNN_FN(forward)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const 
 RNN_REAL RNN_FN(predict)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const RNN_REAL *noise, int B, int T);
 
 /* Backpropagation through time of the last forward (which must have had a
- * target): zeroes grads, then accumulates dL/d(every parameter).
+ * target): overwrites grads with dL/d(every parameter).
  * Returns 0, or -1 if there is no such forward. */
 int RNN_FN(backward)(RNN_T *m);
 

@@ -15,6 +15,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 int adam_alloc(Adam *a, size_t n, double lr, double beta1, double beta2, double eps)
 {
@@ -58,7 +61,26 @@ void adam_step(Adam *a, float *params, const float *grads)
     const float b2 = (float)a->beta2, c2 = (float)(1.0 - a->beta2);
     const float step = (float)(a->lr / bc1), bc2s = (float)bc2_sqrt, eps = (float)a->eps;
     float *restrict m = a->m, *restrict v = a->v;
-    for (size_t i = 0; i < a->n; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Four at a time with SSE (every x86-64 has it): the same operations in
+     * the same order as the scalar loop below, and sqrtps rounds like
+     * sqrtf, so the result is bit-identical.  (GCC does not vectorise the
+     * scalar loop itself: sqrtf keeps an errno branch at -O2.) */
+    const __m128 vb1 = _mm_set1_ps(b1), vc1 = _mm_set1_ps(c1), vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(c2);
+    const __m128 vstep = _mm_set1_ps(step), vbc2s = _mm_set1_ps(bc2s), veps = _mm_set1_ps(eps);
+    for (; i + 4 <= a->n; i += 4) {
+        __m128 g = _mm_loadu_ps(grads + i);
+        __m128 mi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), vb1), _mm_mul_ps(vc1, g));
+        __m128 vi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), vb2), _mm_mul_ps(_mm_mul_ps(vc2, g), g));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        __m128 den = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vi), vbc2s), veps);
+        __m128 upd = _mm_div_ps(_mm_mul_ps(vstep, mi), den);
+        _mm_storeu_ps(params + i, _mm_sub_ps(_mm_loadu_ps(params + i), upd));
+    }
+#endif
+    for (; i < a->n; i++) {
         float g = grads[i];
         m[i] = m[i] * b1 + c1 * g;
         v[i] = v[i] * b2 + c2 * g * g;

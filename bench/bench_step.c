@@ -1,0 +1,499 @@
+/* bench_step.c -- time one training step (forward + BPTT + Adam) and
+ * compare it with the step's matrix products alone; measure a task's
+ * memory and its evaluation cost.
+ *
+ * Legend: B batch, T steps, N hidden, P place cells (D outputs), E
+ * evaluation steps.
+ *
+ *   bench_step [--B 200] [--T 20] [--N 512] [--P 512] [--cell leaky]
+ *              [--act relu] [--threads 1] [--reps 10] [--warmup 2]
+ *              [--noise 0] [--format md|tsv]
+ *   bench_step --table [--format md|tsv]     the issue-7 rows: (N, P) =
+ *              (128,256) (512,512) (1024,512) (4096,512), B 200, T 20,
+ *              leaky relu, cross-entropy place-cell loss
+ *   bench_step --task [--N ..] [--P ..] [--steps 20] [--threads 1]
+ *              one task_run (train.h) at default settings except those
+ *              given (--set key=value for any other numeric setting): train_s, eval_s, evaluation cost as a fraction of
+ *              training at the default 100000 steps, peak RSS (VmHWM)
+ *              against parameters + gradients + Adam + the BPTT cache.
+ *              Run one size per process (VmHWM only grows).
+ *
+ * What is timed (docs/performance.md):
+ *   step    rnn_forward + rnn_backward + adam_step on a batch made once
+ *           (trajectories, place-cell codes, and the hidden noise when
+ *           --noise > 0, all outside the timer): what issue 7 calls the
+ *           training step.
+ *   data    what train.c adds per step: traj_generate, place_encode of
+ *           the targets and starts, rng_normal_fill of the noise.
+ *   sgemm   the same cblas_sgemm calls as one step, with the same shapes,
+ *           leading dimensions and buffers, replayed back to back.  The
+ *           calls are recorded from a real step: this program defines
+ *           cblas_sgemm itself (the executable's definition wins over
+ *           OpenBLAS's when libsweep.a is linked in), records each call
+ *           when asked to, and forwards to OpenBLAS's cblas_sgemm
+ *           (dlsym RTLD_NEXT).  So the list cannot drift from src/rnn.c.
+ * Steps and replays alternate (step, replay, step, replay, ...) so that
+ * load from other processes hits both alike; each figure is the median
+ * over --reps repetitions after --warmup.  Wall and CPU
+ * (CLOCK_PROCESS_CPUTIME_ID) times are both reported.
+ * GFLOP/s = 3 x forward FLOPs / step time, forward FLOPs =
+ * 2 B T (N^2 + N P + 2 N) + 2 B P N (issue 7's convention).
+ */
+#define _GNU_SOURCE
+#include <cblas.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adam.h"
+#include "arena.h"
+#include "config.h"
+#include "place.h"
+#include "result.h"
+#include "rng.h"
+#include "rnn.h"
+#include "train.h"
+#include "traj.h"
+
+/* ---- cblas_sgemm interposer ---------------------------------------- */
+
+typedef void (*sgemm_fn)(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE, const enum CBLAS_TRANSPOSE,
+                         const blasint, const blasint, const blasint, const float, const float *, const blasint,
+                         const float *, const blasint, const float, float *, const blasint);
+
+typedef struct GemmCall {
+    enum CBLAS_ORDER o;
+    enum CBLAS_TRANSPOSE ta, tb;
+    blasint m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} GemmCall;
+
+static sgemm_fn real_sgemm;
+static int rec_on;             /* 1: append every call to rec[] */
+static GemmCall *rec;
+static int n_rec, cap_rec;
+
+static void sgemm_resolve(void)
+{
+    if (!real_sgemm) {
+        real_sgemm = (sgemm_fn)dlsym(RTLD_NEXT, "cblas_sgemm");
+        if (!real_sgemm) {
+            fprintf(stderr, "bench_step: cannot find OpenBLAS's cblas_sgemm (dlsym: %s)\n", dlerror());
+            exit(2);
+        }
+    }
+}
+
+void cblas_sgemm(const enum CBLAS_ORDER o, const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOSE tb,
+                 const blasint m, const blasint n, const blasint k, const float alpha, const float *a,
+                 const blasint lda, const float *b, const blasint ldb, const float beta, float *c,
+                 const blasint ldc)
+{
+    sgemm_resolve();
+    if (rec_on) {
+        if (n_rec == cap_rec) {
+            cap_rec = cap_rec ? 2 * cap_rec : 256;
+            rec = realloc(rec, (size_t)cap_rec * sizeof *rec);
+            if (!rec) {
+                fprintf(stderr, "bench_step: out of memory\n");
+                exit(2);
+            }
+        }
+        rec[n_rec++] = (GemmCall){o, ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+    }
+    real_sgemm(o, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static void replay(void)
+{
+    for (int i = 0; i < n_rec; i++) {
+        const GemmCall *g = rec + i;
+        real_sgemm(g->o, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a, g->lda, g->b, g->ldb, g->beta, g->c,
+                   g->ldc);
+    }
+}
+
+/* ---- timing helpers ------------------------------------------------- */
+
+static double clk(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+static double wall(void) { return clk(CLOCK_MONOTONIC); }
+static double cpu(void) { return clk(CLOCK_PROCESS_CPUTIME_ID); }
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+static double median(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_d);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* VmHWM / VmRSS of this process, kB (-1 if unreadable). */
+static long proc_status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            v = strtol(line + kl + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* ---- options -------------------------------------------------------- */
+
+typedef struct Opt {
+    int B, T, N, P, cell, act, threads, reps, warmup, steps;
+    double noise;
+    int table, task, tsv;
+    int n_set;
+    const char *set[32]; /* --set key=value (task mode) */
+} Opt;
+
+static int enum_index(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0) return i;
+    return -1;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: bench_step [--B n] [--T n] [--N n] [--P n] [--cell name] [--act name] [--threads n]\n"
+            "                  [--reps n] [--warmup n] [--noise sigma] [--format md|tsv]\n"
+            "       bench_step --table [--format md|tsv]\n"
+            "       bench_step --task [--N n] [--P n] [--steps n] [--threads n] [--set key=value ...]\n");
+    exit(2);
+}
+
+static int parse(Opt *o, int argc, char **argv)
+{
+    *o = (Opt){.B = 200, .T = 20, .N = 512, .P = 512, .cell = CELL_LEAKY, .act = ACT_RELU, .threads = 1,
+               .reps = 10, .warmup = 2, .steps = 20, .noise = 0.0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define INTOPT(name, field)                                                                                  \
+    if (strcmp(a, name) == 0) {                                                                              \
+        if (!v) usage();                                                                                     \
+        o->field = atoi(v);                                                                                  \
+        i++;                                                                                                 \
+        continue;                                                                                            \
+    }
+        INTOPT("--B", B)
+        INTOPT("--T", T)
+        INTOPT("--N", N)
+        INTOPT("--P", P)
+        INTOPT("--threads", threads)
+        INTOPT("--reps", reps)
+        INTOPT("--warmup", warmup)
+        INTOPT("--steps", steps)
+#undef INTOPT
+        if (strcmp(a, "--noise") == 0 && v) {
+            o->noise = atof(v);
+            i++;
+        } else if (strcmp(a, "--cell") == 0 && v) {
+            if ((o->cell = enum_index(config_enum_CELL, v)) < 0) usage();
+            i++;
+        } else if (strcmp(a, "--act") == 0 && v) {
+            if ((o->act = enum_index(config_enum_ACT, v)) < 0) usage();
+            i++;
+        } else if (strcmp(a, "--format") == 0 && v) {
+            o->tsv = strcmp(v, "tsv") == 0;
+            i++;
+        } else if (strcmp(a, "--table") == 0) {
+            o->table = 1;
+        } else if (strcmp(a, "--task") == 0) {
+            o->task = 1;
+        } else if (strcmp(a, "--set") == 0 && v && o->n_set < 32) {
+            o->set[o->n_set++] = v;
+            i++;
+        } else {
+            usage();
+        }
+    }
+    if (o->B < 1 || o->T < 1 || o->N < 1 || o->P < 1 || o->threads < 1 || o->reps < 1 || o->warmup < 0 ||
+        o->steps < 0)
+        usage();
+    return 0;
+}
+
+static void task_config(TaskConfig *cfg, const Opt *o)
+{
+    config_defaults(cfg);
+    cfg->batch = o->B;
+    cfg->seq_len = o->T;
+    cfg->hidden = o->N;
+    cfg->n_place = o->P;
+    cfg->cell = o->cell;
+    cfg->activation = o->act;
+    cfg->threads = o->threads;
+    cfg->noise = o->noise;
+}
+
+/* ---- the step benchmark --------------------------------------------- */
+
+typedef struct StepResult {
+    double step_ms, step_cpu_ms, sgemm_ms, sgemm_cpu_ms, data_ms, flops;
+    int n_gemm;
+} StepResult;
+
+static int bench_step(const Opt *o, StepResult *out)
+{
+    TaskConfig cfg;
+    task_config(&cfg, o);
+    const char *key;
+    char msg[200];
+    if (config_validate(&cfg, &key, msg, sizeof msg) != 0) {
+        fprintf(stderr, "bench_step: invalid setting %s: %s\n", key, msg);
+        return -1;
+    }
+    openblas_set_num_threads(o->threads);
+    Arena arena;
+    PlaceCells pc;
+    Rnn net;
+    Adam opt;
+    TrajBatch tb;
+    memset(&pc, 0, sizeof pc);
+    memset(&net, 0, sizeof net);
+    memset(&opt, 0, sizeof opt);
+    memset(&tb, 0, sizeof tb);
+    Rng r_place, r_init, r_traj, r_noise;
+    rng_seed(&r_place, (uint64_t)cfg.seed, RNG_PLACE);
+    rng_seed(&r_init, (uint64_t)cfg.seed, RNG_INIT);
+    rng_seed(&r_traj, (uint64_t)cfg.seed, RNG_TRAIN_TRAJ);
+    rng_seed(&r_noise, (uint64_t)cfg.seed, RNG_TRAIN_NOISE);
+    int B = o->B, T = o->T, N = o->N;
+    float *target = NULL, *p0 = NULL, *start = NULL, *noise = NULL;
+    int rc = -1;
+    if (arena_init(&arena, &cfg) != 0 || place_init(&pc, &cfg, &arena, &r_place) != 0) goto done;
+    int D = place_dim(&pc);
+    if (rnn_alloc(&net, &cfg, D, B, T) != 0) goto done;
+    rnn_init(&net, &r_init);
+    if (adam_alloc(&opt, net.n_params, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps) != 0) goto done;
+    if (traj_alloc(&tb, B, T) != 0) goto done;
+    target = malloc((size_t)B * T * D * sizeof *target);
+    p0 = malloc((size_t)B * D * sizeof *p0);
+    start = malloc((size_t)B * 2 * sizeof *start);
+    noise = o->noise > 0 ? malloc((size_t)B * T * N * sizeof *noise) : NULL;
+    if (!target || !p0 || !start || (o->noise > 0 && !noise)) goto done;
+
+    int reps = o->reps, n_all = o->warmup + reps;
+    double *t_step = calloc((size_t)reps, sizeof(double)), *c_step = calloc((size_t)reps, sizeof(double));
+    double *t_gemm = calloc((size_t)reps, sizeof(double)), *c_gemm = calloc((size_t)reps, sizeof(double));
+    double *t_data = calloc((size_t)reps, sizeof(double));
+    if (!t_step || !c_step || !t_gemm || !c_gemm || !t_data) goto done_t;
+
+    for (int it = 0; it < n_all; it++) {
+        /* data, as train.c makes it per step (timed apart) */
+        double w0 = wall();
+        traj_generate(&tb, &arena, &cfg, &r_traj);
+        for (int b = 0; b < B; b++) {
+            const float *p = tb.pos + (size_t)b * (T + 1) * 2;
+            start[2 * b] = p[0];
+            start[2 * b + 1] = p[1];
+            place_encode(&pc, p + 2, (size_t)T, target + (size_t)b * T * D);
+        }
+        place_encode(&pc, start, (size_t)B, p0);
+        if (noise) rng_normal_fill(&r_noise, noise, (size_t)B * T * N, (float)o->noise);
+        double w1 = wall();
+
+        /* the step; the first one records its sgemm calls */
+        if (it == 0) n_rec = 0;
+        rec_on = it == 0;
+        double c1 = cpu();
+        w1 = wall();
+        float loss = rnn_forward(&net, p0, tb.v, target, noise, B, T);
+        if (rnn_backward(&net) != 0) goto done_t;
+        if (cfg.clip_norm > 0) grad_clip_norm(net.grads, net.n_params, (float)cfg.clip_norm);
+        adam_step(&opt, net.params, net.grads);
+        double w2 = wall(), c2 = cpu();
+        rec_on = 0;
+        if (!isfinite(loss)) {
+            fprintf(stderr, "bench_step: loss %g at repetition %d\n", (double)loss, it);
+            goto done_t;
+        }
+        if (it == 0) out->n_gemm = n_rec; /* the list is kept for the whole run */
+        /* the same sgemm calls alone (they overwrite only outputs the next
+         * step recomputes: h0, h, z, dh, dh0 and the gradients) */
+        double c3 = cpu(), w3 = wall();
+        replay();
+        double w4 = wall(), c4 = cpu();
+        if (it >= o->warmup) {
+            int k = it - o->warmup;
+            t_data[k] = w1 - w0;
+            t_step[k] = w2 - w1;
+            c_step[k] = c2 - c1;
+            t_gemm[k] = w4 - w3;
+            c_gemm[k] = c4 - c3;
+        }
+    }
+    out->step_ms = 1e3 * median(t_step, reps);
+    out->step_cpu_ms = 1e3 * median(c_step, reps);
+    out->sgemm_ms = 1e3 * median(t_gemm, reps);
+    out->sgemm_cpu_ms = 1e3 * median(c_gemm, reps);
+    out->data_ms = 1e3 * median(t_data, reps);
+    double Bd = B, Td = T, Nd = N, Pd = D;
+    out->flops = 3.0 * (2.0 * Bd * Td * (Nd * Nd + Nd * Pd + 2 * Nd) + 2.0 * Bd * Pd * Nd);
+    rc = 0;
+done_t:
+    free(t_step);
+    free(c_step);
+    free(t_gemm);
+    free(c_gemm);
+    free(t_data);
+done:
+    if (rc != 0) fprintf(stderr, "bench_step: setup or step failed (N %d P %d B %d T %d)\n", N, o->P, B, T);
+    free(target);
+    free(p0);
+    free(start);
+    free(noise);
+    traj_free(&tb);
+    adam_free(&opt);
+    rnn_free(&net);
+    place_free(&pc);
+    return rc;
+}
+
+static void print_header(int tsv)
+{
+    if (tsv)
+        printf("N\tP\tB\tT\tcell\tthreads\treps\tstep_ms\tstep_cpu_ms\tgflops\tsgemm_ms\tsgemm_cpu_ms\tratio\t"
+               "ratio_cpu\tdata_ms\tn_gemm\n");
+    else
+        printf("| N | P | B | T | cell | thr | reps | step ms (cpu) | GFLOP/s | sgemm-only ms (cpu) | "
+               "step / sgemm (cpu) | + data ms |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+}
+
+static void print_row(const Opt *o, const StepResult *r, int tsv)
+{
+    const char *cell = config_enum_CELL[o->cell];
+    if (tsv)
+        printf("%d\t%d\t%d\t%d\t%s\t%d\t%d\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\n", o->N, o->P, o->B,
+               o->T, cell, o->threads, o->reps, r->step_ms, r->step_cpu_ms, r->flops / (r->step_ms * 1e6),
+               r->sgemm_ms, r->sgemm_cpu_ms, r->step_ms / r->sgemm_ms, r->step_cpu_ms / r->sgemm_cpu_ms, r->data_ms,
+               r->n_gemm);
+    else
+        printf("| %d | %d | %d | %d | %s | %d | %d | %.2f (%.2f) | %.1f | %.2f (%.2f) | %.2f (%.2f) | %.2f |\n", o->N,
+               o->P, o->B, o->T, cell, o->threads, o->reps, r->step_ms, r->step_cpu_ms,
+               r->flops / (r->step_ms * 1e6), r->sgemm_ms, r->sgemm_cpu_ms, r->step_ms / r->sgemm_ms,
+               r->step_cpu_ms / r->sgemm_cpu_ms, r->data_ms);
+    fflush(stdout);
+}
+
+/* ---- the task benchmark: memory and evaluation cost ------------------ */
+
+static int bench_task(const Opt *o)
+{
+    TaskConfig cfg;
+    config_defaults(&cfg);
+    cfg.hidden = o->N;
+    cfg.n_place = o->P;
+    cfg.threads = o->threads;
+    cfg.steps = o->steps;
+    cfg.log_every = o->steps > 0 ? o->steps : 1;
+    cfg.noise = o->noise;
+    for (int i = 0; i < o->n_set; i++) {
+        char key[64];
+        const char *eq = strchr(o->set[i], '=');
+        size_t kl = eq ? (size_t)(eq - o->set[i]) : 0;
+        const SettingDesc *d = NULL;
+        if (eq && kl < sizeof key) {
+            memcpy(key, o->set[i], kl);
+            key[kl] = 0;
+            d = config_find(key);
+        }
+        if (!d || d->kind == KIND_ENUM) {
+            fprintf(stderr, "bench_step: --set %s: not a numeric setting key=value\n", o->set[i]);
+            return -1;
+        }
+        config_set(&cfg, d, atof(eq + 1));
+    }
+    long hwm0 = proc_status_kb("VmHWM");
+    TaskResult res;
+    if (result_alloc(&res, &cfg) != 0) return -1;
+    int rc = task_run(&cfg, &res, NULL);
+    long hwm1 = proc_status_kb("VmHWM");
+    long rss_left = 0; /* after result_free below: what the task leaves resident */
+    if (rc != 0 || res.status != TASK_DONE) {
+        fprintf(stderr, "bench_step: task failed: %s\n", res.message);
+        result_free(&res);
+        return -1;
+    }
+    /* the model's own memory: params + grads + Adam m, v (4 n_params
+     * floats) and the BPTT cache sized as task_run sizes it
+     * (Bmax = max(B, eval_batch), Tmax = max(T, E)), docs/model-rnn.md */
+    double N = cfg.hidden, D = cfg.n_place, B = cfg.batch, T = cfg.seq_len, E = config_eval_len(&cfg);
+    double Bm = B > cfg.eval_batch ? B : cfg.eval_batch, Tm = T > E ? T : E;
+    double n_params = N * D + 2 * N + N * N + D * N;
+    double params_b = 4.0 * n_params * 4;
+    double cache_b = 4.0 * ((3 * N + 2 * D + 2) * Bm * Tm + (7 * N + D) * Bm);
+    double cache_train_b = 4.0 * ((3 * N + 2 * D + 2) * B * T + (7 * N + D) * B);
+    double per_step = res.train_s / (o->steps + 1); /* steps + 1 forwards, steps backwards */
+    double def_steps = 100000; /* settings.def default */
+    double train_s = res.train_s, eval_s = res.eval_s;
+    result_free(&res);
+    rss_left = proc_status_kb("VmRSS");
+    printf("| N | P | steps | train s | eval+score s | train s/step | eval / (train at %g steps) | "
+           "VmHWM MB (start; RSS after) | params+grads+Adam MB | cache MB (Bmax %g, Tmax %g) | HWM-start / model | "
+           "cache for training only MB |\n",
+           def_steps, Bm, Tm);
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    printf("| %d | %d | %d | %.2f | %.2f | %.4f | %.5f | %.1f (%.1f; %.1f) | %.1f | %.1f | %.2f | %.1f |\n",
+           cfg.hidden, cfg.n_place, o->steps, train_s, eval_s, per_step, eval_s / (per_step * def_steps), hwm1 / 1024.0, hwm0 / 1024.0, rss_left / 1024.0,
+           params_b / 1048576.0, cache_b / 1048576.0, (hwm1 - hwm0) * 1024.0 / (params_b + cache_b),
+           cache_train_b / 1048576.0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Opt o;
+    parse(&o, argc, argv);
+    sgemm_resolve();
+    if (o.task) return bench_task(&o) == 0 ? 0 : 1;
+    if (!o.tsv) {
+        time_t now = time(NULL);
+        char when[64];
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+        printf("bench_step: %s, OpenBLAS %s (core %s)\n\n", when, openblas_get_config(), openblas_get_corename());
+    }
+    print_header(o.tsv);
+    if (o.table) {
+        static const int rows[][4] = {{128, 256, 20, 3}, {512, 512, 10, 2}, {1024, 512, 6, 1}, {4096, 512, 3, 1}};
+        for (int i = 0; i < 4; i++) {
+            Opt r = o;
+            r.B = 200, r.T = 20, r.cell = CELL_LEAKY, r.act = ACT_RELU;
+            r.N = rows[i][0], r.P = rows[i][1], r.reps = rows[i][2], r.warmup = rows[i][3];
+            StepResult s;
+            memset(&s, 0, sizeof s);
+            if (bench_step(&r, &s) != 0) return 1;
+            print_row(&r, &s, o.tsv);
+        }
+        return 0;
+    }
+    StepResult s;
+    memset(&s, 0, sizeof s);
+    if (bench_step(&o, &s) != 0) return 1;
+    print_row(&o, &s, o.tsv);
+    return 0;
+}
