@@ -52,7 +52,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/*.def src/*.inc)
 
 .PHONY: all test test-only check-unit clean install uninstall deps bench demo fuzz
-all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN)
+REF_BIN   := $(BUILD)/tests/ref/rnn_dump
+all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN) $(REF_BIN)
 
 # Parallel HDF5 is required: refuse a serial build with a clear message.
 $(BUILD)/.depcheck: Makefile
@@ -85,6 +86,11 @@ $(BUILD)/sweep: src/main.c $(BUILD)/libsweep.a
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libsweep.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
+
+# the C side of the PyTorch oracle (tests/t_torch_oracle.sh)
+$(BUILD)/tests/ref/rnn_dump: tests/ref/rnn_dump.c $(BUILD)/libsweep.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libsweep.a
 	@mkdir -p $(dir $@)

@@ -105,5 +105,10 @@ in_doc=$("$PYTHON" -c 'import sys; print(open(sys.argv[1]).read() in open(sys.ar
          "$tmp/out" docs/spec.md)
 [ "$in_doc" = "True" ] || fail "docs/spec.md settings table differs from sweep --settings"
 
+# the README's spec example is a spec that parses
+awk '/^```yaml/{f=1;next}/^```/{f=0}f' README.md > "$tmp/readme.yaml"
+run "$SWEEP" --dry-run "$tmp/readme.yaml"
+expect_rc 0 "--dry-run of the README's example spec"
+
 [ "$fails" -eq 0 ] && echo "t_cli: ok" || echo "t_cli: $fails failures"
 [ "$fails" -eq 0 ]
