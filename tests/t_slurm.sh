@@ -100,12 +100,15 @@ echo "ok: job $jid COMPLETED 0:0 in $((SECONDS - t0)) s, $ndone/$n tasks done"
 # ---- 2. signal, requeue, resume --------------------------------------------
 step "2. USR1 mid-run -> clean stop (exit 3) -> requeue -> resume"
 # smoke.yaml with 50x the steps and twice the seeds (12 tasks, ~1 s each), so that the
-# signal surely arrives while tasks are left
+# signal surely arrives while tasks are left.  --signal=B:USR1@30: SLURM's own
+# warning (default @300 > the 5-minute limit) would otherwise come at once, in
+# both runs; the test sends USR1 itself.  Part 3 keeps the immediate warning:
+# sweep.sbatch must hold it until the ranks have their handlers.
 sed -e 's/^\(  *steps:\) 60$/\1 3000/' -e 's/^\(  *seed:\) \[0, 1\]$/\1 [0, 1, 2, 3]/' "$SPEC" > "$W/requeue.yaml"
 grep -q '^ *steps: 3000$' "$W/requeue.yaml" && grep -q '^ *seed: \[0, 1, 2, 3\]$' "$W/requeue.yaml" ||
     fail "sweeps/smoke.yaml changed: update the steps/seed rewrite in t_slurm.sh"
 t0=$SECONDS
-jid=$(cd "$W" && SWEEP_OUT=$W/requeue.h5 sbatch --parsable -J requeue --ntasks=2 --time=5 \
+jid=$(cd "$W" && SWEEP_OUT=$W/requeue.h5 sbatch --parsable -J requeue --ntasks=2 --time=5 --signal=B:USR1@30 \
       "$ROOT/slurm/sweep.sbatch" "$W/requeue.yaml") || fail "sbatch refused the job"
 log=$W/sweep-requeue-$jid.log
 wait_for 60 test -e "$W/requeue.h5" || { show_log "$log"; fail "job $jid never created its file"; }
