@@ -7,6 +7,7 @@
 #
 # Environment: BUILD (default build), PYTHON (default /usr/bin/python3),
 # UNIT_ONLY=1 to skip the scripts, ONLY=glob to run matching names only,
+# SKIP="name ..." to leave those out,
 # WRAP="valgrind ..." to run the unit tests under a wrapper.
 set -u
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 ONLY=${ONLY:-*}
+SKIP=" ${SKIP:-} "
 WRAP=${WRAP:-}
 passed=0; failed=0; failures=()
 log=$BUILD/test-logs; mkdir -p "$log"
@@ -37,6 +39,7 @@ for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
   [[ $name == $ONLY ]] || continue
+  [[ $SKIP == *" $name "* ]] && continue
   run_one "$name" $WRAP "$t"
 done
 if [ -z "${UNIT_ONLY:-}" ]; then
@@ -44,6 +47,7 @@ if [ -z "${UNIT_ONLY:-}" ]; then
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
     [[ $name == $ONLY ]] || continue
+    [[ $SKIP == *" $name "* ]] && continue
     run_one "$name" bash "$s"
   done
 fi
