@@ -439,29 +439,33 @@ static int bench_task(const Opt *o)
         result_free(&res);
         return -1;
     }
-    /* the model's own memory: params + grads + Adam m, v (4 n_params
-     * floats) and the BPTT cache sized as task_run sizes it
-     * (Bmax = max(B, eval_batch), Tmax = max(T, E)), docs/model-rnn.md */
+    /* the model's own memory, the denominator: params + grads + Adam m, v
+     * (4 n_params floats) and the BPTT cache for the training shape
+     * (B, T): (3N + 2D + 2) B T + (7N + D) B floats (docs/model-rnn.md;
+     * padding of each view to 64 bytes left out).  task_run's cache is the
+     * larger of that and the forward-only layout of evaluation,
+     * (N + D + 2) eval_batch E + (3N + D) eval_batch floats, in one block. */
     double N = cfg.hidden, D = cfg.n_place, B = cfg.batch, T = cfg.seq_len, E = config_eval_len(&cfg);
-    double Bm = B > cfg.eval_batch ? B : cfg.eval_batch, Tm = T > E ? T : E;
+    double Be = cfg.eval_batch;
     double n_params = N * D + 2 * N + N * N + D * N;
     double params_b = 4.0 * n_params * 4;
-    double cache_b = 4.0 * ((3 * N + 2 * D + 2) * Bm * Tm + (7 * N + D) * Bm);
     double cache_train_b = 4.0 * ((3 * N + 2 * D + 2) * B * T + (7 * N + D) * B);
+    double cache_fwd_b = 4.0 * ((N + D + 2) * Be * E + (3 * N + D) * Be);
+    double cache_b = cache_train_b > cache_fwd_b ? cache_train_b : cache_fwd_b;
     double per_step = res.train_s / (o->steps + 1); /* steps + 1 forwards, steps backwards */
     double def_steps = 100000; /* settings.def default */
     double train_s = res.train_s, eval_s = res.eval_s;
     result_free(&res);
     rss_left = proc_status_kb("VmRSS");
     printf("| N | P | steps | train s | eval+score s | train s/step | eval / (train at %g steps) | "
-           "VmHWM MB (start; RSS after) | params+grads+Adam MB | cache MB (Bmax %g, Tmax %g) | HWM-start / model | "
-           "cache for training only MB |\n",
-           def_steps, Bm, Tm);
+           "VmHWM MB (start; RSS after) | params+grads+Adam MB | BPTT cache MB (B %g, T %g) | cache allocated MB | "
+           "HWM-start / (params+grads+Adam+BPTT cache) |\n",
+           def_steps, B, T);
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    printf("| %d | %d | %d | %.2f | %.2f | %.4f | %.5f | %.1f (%.1f; %.1f) | %.1f | %.1f | %.2f | %.1f |\n",
+    printf("| %d | %d | %d | %.2f | %.2f | %.4f | %.5f | %.1f (%.1f; %.1f) | %.1f | %.1f | %.1f | %.2f |\n",
            cfg.hidden, cfg.n_place, o->steps, train_s, eval_s, per_step, eval_s / (per_step * def_steps), hwm1 / 1024.0, hwm0 / 1024.0, rss_left / 1024.0,
-           params_b / 1048576.0, cache_b / 1048576.0, (hwm1 - hwm0) * 1024.0 / (params_b + cache_b),
-           cache_train_b / 1048576.0);
+           params_b / 1048576.0, cache_train_b / 1048576.0, cache_b / 1048576.0,
+           (hwm1 - hwm0) * 1024.0 / (params_b + cache_train_b));
     return 0;
 }
 

@@ -3,7 +3,7 @@
 # rank 0, with 2, 8 and 64 ranks (oversubscribed on a small machine).
 #
 #   bash bench/farm.sh [TASKS]          (default 2000 tasks)
-#   RANKS="2 8 64" DIRS="/tmp /dev/shm" BUILD=build bash bench/farm.sh
+#   RANKS="2 8 64" DIRS="/tmp /dev/shm" SYNCS="task none" BUILD=build bash bench/farm.sh
 #
 # The spec: `steps: 0` and the smallest network and evaluation the
 # validator accepts (hidden 1, one place cell, T = 1, one trajectory of one
@@ -13,7 +13,9 @@
 # per-task set-up and the HDF5 write of every row (with its fsync).
 # The result file goes to each directory of DIRS: /tmp (a disk: the fsync
 # after every task costs what the disk costs) and /dev/shm (tmpfs: fsync is
-# free, which leaves dispatch and HDF5).
+# free, which leaves dispatch and HDF5).  SYNCS: the spec's output.sync
+# modes to run (task: an fsync per task, the default; none: no fsync,
+# docs/running.md "Durability").
 #
 # Figures, per run, from sweep's own closing lines and the result file:
 #   sched s        the scheduling phase (rank 0's "used X s of CPU over Y s")
@@ -28,6 +30,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 TASKS=${1:-${TASKS:-2000}}
 RANKS=${RANKS:-2 8 64}
 DIRS=${DIRS:-/tmp /dev/shm}
+SYNCS=${SYNCS:-task none}
 SWEEP=${SWEEP:-$BUILD/sweep}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OPENBLAS_NUM_THREADS=1
@@ -42,20 +45,22 @@ task: {seq_len: 1}
 place: {n_place: 1, decode_k: 1}
 train: {steps: 0, batch: 1, log_every: 1}
 eval: {eval_batch: 1, ratemap_trajectories: 1, ratemap_bins: 2, eval_noise: [0], eval_len_factor: 1}
-output: {progress_every: 1000}
+output: {progress_every: 1000, sync: SYNC}
 sweep:
   seed: {range: [0, $TASKS]}
 YAML
 echo "# farm: $TASKS zero-work tasks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n)," \
      "$(getconf _NPROCESSORS_ONLN) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| ranks | file in | sched s | tasks/s | worker ms per task | task_run ms (mean) | overhead ms per task | rank 0 CPU |"
-echo "|---|---|---|---|---|---|---|---|"
-for dir in $DIRS; do
+echo "| ranks | file in | sync | sched s | tasks/s | worker ms per task | task_run ms (mean) | overhead ms per task | rank 0 CPU |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for sync in $SYNCS; do
+ sed "s/SYNC}/$sync}/" "$work/farm.yaml" >"$work/farm_$sync.yaml"
+ for dir in $DIRS; do
   for n in $RANKS; do
     out="$dir/sweep_farm_$$.h5"
     log="$work/log_${n}"
-    mpirun -n "$n" "$SWEEP" "$work/farm.yaml" -o "$out" --force >"$log" 2>&1 || {
+    mpirun -n "$n" "$SWEEP" "$work/farm_$sync.yaml" -o "$out" --force >"$log" 2>&1 || {
       echo "farm.sh: the run with $n ranks failed:" >&2; tail -n 20 "$log" >&2; rm -f "$out"; exit 1; }
     line=$(grep 'rank 0 (scheduler) used' "$log" | tail -n 1)
     cpu=$(sed -E 's/.*used ([0-9.]+) s of CPU over ([0-9.]+) s.*/\1/' <<<"$line")
@@ -65,8 +70,9 @@ for dir in $DIRS; do
     rm -f "$out"
     read -r tms ndone <<<"$task_ms"
     [ "$ndone" -eq "$TASKS" ] || { echo "farm.sh: only $ndone of $TASKS tasks done with $n ranks" >&2; exit 1; }
-    awk -v n="$n" -v d="$dir" -v T="$TASKS" -v s="$over" -v c="$cpu" -v tms="$tms" 'BEGIN {
+    awk -v n="$n" -v d="$dir" -v y="$sync" -v T="$TASKS" -v s="$over" -v c="$cpu" -v tms="$tms" 'BEGIN {
       w = n - 1; per = w * s / T * 1e3
-      printf "| %d | %s | %.1f | %.0f | %.2f | %.3f | %.2f | %.1f%% |\n", n, d, s, T / s, per, tms, per - tms, 100 * c / s }'
+      printf "| %d | %s | %s | %.1f | %.0f | %.2f | %.3f | %.2f | %.1f%% |\n", n, d, y, s, T / s, per, tms, per - tms, 100 * c / s }'
   done
+ done
 done

@@ -5,8 +5,17 @@
  * by h5out_create and flushed, so the file's structure never changes while
  * tasks run: a kill -9 at any moment leaves a file that opens.  Each worker
  * then writes the rows of the task it ran independently (h5out_write_task),
- * data first, then an fsync, then the task's status, so a status of "done"
- * implies complete data on disk.
+ * data first, then (sync = H5OUT_SYNC_TASK) an fsync, then the task's
+ * status, so a status of "done" implies complete data on disk.
+ *
+ * Durability (H5Out.sync, the spec's `output: {sync: ...}`):
+ *   H5OUT_SYNC_TASK  (default) fsync the data before writing the status:
+ *                    "done" survives a kill -9 and a node crash / power loss.
+ *   H5OUT_SYNC_NONE  no fsync: the status is still written after the data
+ *                    (MPI-IO writes reach the kernel's page cache in program
+ *                    order, and the page cache survives the process), so
+ *                    "done" implies complete data after a kill -9 of the
+ *                    job; after a node crash a "done" row may be incomplete.
  *
  * Dimensions: R rows (tasks of this file), L logged training points,
  * S evaluation noise levels, E evaluation steps, N hidden units (NMAX the
@@ -35,6 +44,8 @@
 #define H5OUT_MESSAGE_LEN 128   /* /tasks message column (bytes) */
 #define H5OUT_STATUS_LEN 10     /* /tasks status column (bytes) */
 #define H5OUT_N_REPLAY_F 11     /* float metrics of /replay, one per task (h5out.c) */
+
+enum { H5OUT_SYNC_NONE = 0, H5OUT_SYNC_TASK = 1 };   /* H5Out.sync */
 
 /* What the file records about the sweep (all strings NUL-terminated and
  * identical on every rank). */
@@ -74,6 +85,7 @@ typedef struct H5Out {
     int L, S, E, nmax, M, G;
     int *task_ids;               /* (R) global task id of each row */
     int sync_fd;                 /* read-only descriptor used for fsync, or -1 */
+    int sync;                    /* H5OUT_SYNC_TASK (set by create/open) or H5OUT_SYNC_NONE */
     int lock_fd;                 /* rank 0 of a writer: flock'ed PATH.lock, or -1 */
     char path[4096];
     char lock_path[4104];
@@ -102,8 +114,8 @@ int h5out_check(const H5Out *o, const H5OutMeta *meta, const int *task_ids, int 
                 char *err, size_t errlen);
 
 /* Write one finished task into row `row`: its /tasks row with status
- * pending and every data row, then fsync, then the row again with the
- * final status (res->status).  Arrays of res may be NULL (a task that
+ * pending and every data row, then fsync (o->sync == H5OUT_SYNC_TASK),
+ * then the row again with the final status (res->status).  Arrays of res may be NULL (a task that
  * failed before result_alloc): then only the /tasks row is written.
  * Independent.  Returns 0, or -1 (I/O error, logged). */
 int h5out_write_task(H5Out *o, int row, const TaskConfig *cfg, const TaskResult *res, int rank);

@@ -30,8 +30,9 @@
  *
  * Ownership: rnn_alloc* allocates three blocks -- params, grads (the same
  * layout, so Adam is one flat loop) and the cache (every buffer the forward
- * and backward passes need, sized once for (Bmax, Tmax)); rnn_free releases
- * them.  The forward copies p0 and v into the cache, so the caller's arrays
+ * and backward passes need, sized once for (Bmax, Tmax), and overlapping
+ * it, the forward-only buffers of evaluation for (Bf, Tf)); rnn_free
+ * releases them.  The forward copies p0 and v into the cache, so the caller's arrays
  * may change after it returns.  Not thread-safe per network.
  */
 #ifndef SWEEP_RNN_H
@@ -68,6 +69,7 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D);
 /* The network types and their functions, once per precision.  See
  * rnn_generic.h for the fields and the documentation of each function:
  *   int  rnn_alloc_config(Rnn *m, const RnnConfig *c, int Bmax, int Tmax);
+ *   int  rnn_alloc_shapes(Rnn *m, const RnnConfig *c, int Bmax, int Tmax, int Bf, int Tf);
  *   void rnn_free(Rnn *m);
  *   void rnn_init(Rnn *m, Rng *r);
  *   float rnn_forward(Rnn *m, const float *p0, const float *v, const float *target,
@@ -96,5 +98,9 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D);
 /* rnn_alloc_config with rnn_config_from_task(cfg, D).  Returns 0 or -1
  * (bad settings or out of memory; m left zeroed). */
 int rnn_alloc(Rnn *m, const TaskConfig *cfg, int D, int Bmax, int Tmax);
+
+/* rnn_alloc_shapes with rnn_config_from_task(cfg, D): backward for
+ * (Bmax, Tmax), forwards without a target up to (Bf, Tf). */
+int rnn_alloc_task(Rnn *m, const TaskConfig *cfg, int D, int Bmax, int Tmax, int Bf, int Tf);
 
 #endif

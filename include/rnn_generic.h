@@ -10,7 +10,9 @@
 
 typedef struct RNN_T {
     RnnConfig c;
-    int Bmax, Tmax;           /* capacity of the cache */
+    int Bmax, Tmax;           /* capacity of the cache for a forward with a target (and its backward) */
+    int Bf, Tf;               /* capacity for a forward without a target (>= Bmax, Tmax) */
+    size_t cache_n;           /* reals in the cache: the larger of the two layouts */
     int B, T;                 /* sizes of the last forward */
     int ready;                /* 1: the last forward had a target, backward may run */
 
@@ -33,8 +35,11 @@ typedef struct RNN_T {
     /* loss of the last forward with a target: loss = loss_data + loss_wd + loss_rate */
     double loss, loss_data, loss_wd, loss_rate;
 
-    /* cache: one allocation sized for (Bmax, Tmax); views packed with the
-     * (B, T) of the last forward */
+    /* cache: one allocation holding one of two layouts over the same
+     * memory, chosen by each forward: with a target, every view below for
+     * (Bmax, Tmax); without, only h0, h, z, p0, v, st_a, st_m for (Bf, Tf)
+     * and the backward's views NULL.  Views packed with the (B, T) of the
+     * last forward. */
     RNN_REAL *cache;
     RNN_REAL *h0;             /* (B, N) h_0 */
     RNN_REAL *h;              /* (B, T, N) h_1 .. h_T */
@@ -54,8 +59,17 @@ typedef struct RNN_T {
 
 /* Allocate params, grads and the cache for batches up to Bmax of up to
  * Tmax steps.  Parameters are zero until RNN_FN(init).  Returns 0, or -1
- * (bad config or out of memory; m left zeroed). */
+ * (bad config or out of memory; m left zeroed).  Same as
+ * RNN_FN(alloc_shapes)(m, c, Bmax, Tmax, Bmax, Tmax). */
 int RNN_FN(alloc_config)(RNN_T *m, const RnnConfig *c, int Bmax, int Tmax);
+
+/* As RNN_FN(alloc_config), with a separate capacity for forwards without a
+ * target: those take batches up to max(Bf, Bmax) of up to max(Tf, Tmax)
+ * steps and keep only what RNN_FN(hidden) and RNN_FN(output) return, in
+ * the same block as the backward's cache.  The cache is the larger of
+ * (3N + 2D + 2) Bmax Tmax + (7N + D) Bmax reals (padded per view) and
+ * (N + D + 2) Bf Tf + (3N + D) Bf. */
+int RNN_FN(alloc_shapes)(RNN_T *m, const RnnConfig *c, int Bmax, int Tmax, int Bf, int Tf);
 
 /* Release everything; safe on a zeroed or already-freed network. */
 void RNN_FN(free)(RNN_T *m);
@@ -68,7 +82,8 @@ void RNN_FN(free)(RNN_T *m);
  * layers, 1/sqrt(hidden) for everything in nn.RNN). */
 void RNN_FN(init)(RNN_T *m, Rng *r);
 
-/* Forward pass of B <= Bmax trajectories of T <= Tmax steps.
+/* Forward pass of B trajectories of T steps: B <= Bmax and T <= Tmax with
+ * a target, B <= Bf and T <= Tf without.
  *   p0     (B, D) code of the start positions
  *   v      (B, T, I) inputs
  *   target (B, T, D) targets y_t; NULL: forward only (no loss, no backward)
@@ -82,7 +97,7 @@ RNN_REAL RNN_FN(forward)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const 
 RNN_REAL RNN_FN(predict)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const RNN_REAL *noise, int B, int T);
 
 /* Backpropagation through time of the last forward (which must have had a
- * target): overwrites grads with dL/d(every parameter).
+ * target; a forward without one in between overwrites the cache): overwrites grads with dL/d(every parameter).
  * Returns 0, or -1 if there is no such forward. */
 int RNN_FN(backward)(RNN_T *m);
 

@@ -2,8 +2,12 @@
  *
  * With more than one rank, rank 0 only schedules: it hands one row (task)
  * at a time to whichever worker asks, most expensive first (task_cost,
- * ties by task id), and polls with MPI_Iprobe + nanosleep so it uses well
- * under 1% of a core.  Workers run task_run and write their own rows into
+ * ties by task id); the reply to a worker's report is its next task.
+ * Waiting is a posted MPI_Irecv polled with MPI_Test between naps that
+ * start at 2 us after a message and double to a cap (rank 0: 4 ms, a
+ * worker waiting for its task: 0.5 ms): rank 0 answers within tens of
+ * microseconds while tasks flow and sleeps at the cap when they are long
+ * (docs/performance.md, "Farm throughput").  Workers run task_run and write their own rows into
  * the shared file (h5out_write_task); nothing but a few numbers travels
  * through rank 0.  With one rank, that rank schedules and works.
  *

@@ -73,6 +73,7 @@ typedef struct Spec {
     char output[4096];      /* result file, default "results.h5" */
     double time_limit;      /* seconds, 0 = none */
     double progress_every;  /* seconds between progress lines, default 30 */
+    int sync;               /* output.sync: 1 "task" (fsync per task, default), 0 "none" (h5out.h) */
 } Spec;
 
 /* Read and parse the file at path.  Returns 0, or -1 with err filled

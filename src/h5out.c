@@ -9,7 +9,8 @@
  *    collective H5Fflush: afterwards only raw data are written, so the
  *    metadata on disk never change while tasks run;
  *  - a task's rows are written independently by the rank that ran it; its
- *    status is written last, after an fsync of the data.
+ *    status is written last, after the data (and, with sync = task, after
+ *    an fsync of them).
  */
 #include "h5out.h"
 
@@ -268,6 +269,7 @@ static void h5out_init(H5Out *o, MPI_Comm comm)
     for (int i = 0; i < H5OUT_N_REPLAY_F; i++) o->d_replay[i] = -1;
     o->d_replay_n_in = o->d_replay_traj = o->d_replay_occ = o->d_replay_occ_real = -1;
     o->sync_fd = -1;
+    o->sync = H5OUT_SYNC_TASK;
     o->lock_fd = -1;
 }
 
@@ -1032,8 +1034,8 @@ int h5out_write_task(H5Out *o, int row, const TaskConfig *cfg, const TaskResult 
             goto fail;
     }
     if (res->replay.traj && replay_io(o, row, (ReplayResult *)&res->replay, 1) < 0) goto fail;
-    /* 3. data on disk, then the status */
-    if (fsync(o->sync_fd) != 0) {
+    /* 3. data on disk (sync = task) or in the page cache (none), then the status */
+    if (o->sync == H5OUT_SYNC_TASK && fsync(o->sync_fd) != 0) {
         sweep_log("%s: fsync: %s", o->path, strerror(errno));
         goto fail;
     }

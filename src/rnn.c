@@ -125,3 +125,10 @@ int rnn_alloc(Rnn *m, const TaskConfig *cfg, int D, int Bmax, int Tmax)
     rnn_config_from_task(&rc, cfg, D);
     return rnn_alloc_config(m, &rc, Bmax, Tmax);
 }
+
+int rnn_alloc_task(Rnn *m, const TaskConfig *cfg, int D, int Bmax, int Tmax, int Bf, int Tf)
+{
+    RnnConfig rc;
+    rnn_config_from_task(&rc, cfg, D);
+    return rnn_alloc_shapes(m, &rc, Bmax, Tmax, Bf, Tf);
+}

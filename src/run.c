@@ -282,6 +282,7 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
                 size == 1 ? "" : "s", size > 1 ? " (rank 0 schedules)" : "", ro.output);
         fflush(stderr);
     }
+    out.sync = spec->sync ? H5OUT_SYNC_TASK : H5OUT_SYNC_NONE;   /* output.sync */
     SchedOptions so = {ro.time_limit, t0, ro.progress_every};
     SchedStats st;
     if (sched_run(spec, &out, todo, n_todo, &so, comm, &st) < 0) {

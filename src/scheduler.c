@@ -7,8 +7,17 @@
  *                            int[2] {CMD_ABANDON, -1} (stop the running task)
  * A worker only receives CMD_ASSIGN in reply to a report, so a TAG_CMD
  * message that arrives while it runs a task is always CMD_ABANDON.
- * Nobody blocks in MPI_Recv/MPI_Send-with-rendezvous: waiting is MPI_Iprobe
- * plus nanosleep, so idle ranks do not spin a core.
+ * The reply to a report is the next assignment, so one task costs one round
+ * trip.  Nobody blocks in MPI_Recv/MPI_Send-with-rendezvous: waiting is a
+ * pre-posted MPI_Irecv polled with MPI_Test, plus nanosleep, so idle ranks
+ * do not spin a core.  (Not MPI_Iprobe: with Open MPI 4.1 an
+ * MPI_Iprobe(MPI_ANY_SOURCE) polled between naps sees a message hundreds
+ * of microseconds to milliseconds late; a posted receive completes at the
+ * next MPI_Test: 19 us against 800 us per round trip, measured.)  The naps
+ * adapt: they start short (NAP_MIN_NS) after a message and double while
+ * nothing arrives, up to a cap (rank 0: NAP_SCHED_MAX_NS, a worker waiting
+ * for its assignment: NAP_WORKER_MAX_NS).  While work flows rank 0 answers
+ * within tens of microseconds; when tasks are long it sleeps at the cap.
  */
 #include "scheduler.h"
 
@@ -19,6 +28,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include "check.h"
@@ -28,6 +40,9 @@
 enum { TAG_REPORT = 101, TAG_CMD = 102 };
 enum { CMD_ASSIGN = 1, CMD_ABANDON = 2 };
 #define REPORT_LEN 4
+#define NAP_MIN_NS 2000L             /* first nap after a message */
+#define NAP_SCHED_MAX_NS 4000000L    /* rank 0's cap: 4 ms (idle: ~250 wake-ups/s) */
+#define NAP_WORKER_MAX_NS 500000L    /* a waiting worker's cap: 0.5 ms */
 
 /* ---- signals ------------------------------------------------------------ */
 
@@ -290,6 +305,10 @@ static void run_scheduler(const int *order, const double *cost, Progress *p, cha
     if (!busy) sweep_fatal(__FILE__, __LINE__, "out of memory");
     for (int r = 0; r < size; r++) busy[r] = -1;
     int active = size - 1, abandon_sent = 0, level = SCHED_RUN;
+    long ns = NAP_MIN_NS;
+    double rbuf[REPORT_LEN];
+    MPI_Request req;
+    CHECK_MPI(MPI_Irecv(rbuf, REPORT_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REPORT, comm, &req));
     while (active > 0) {
         int lv = level_now(p->opt, reason, rlen);
         if (lv > level) level = lv;
@@ -301,15 +320,17 @@ static void run_scheduler(const int *order, const double *cost, Progress *p, cha
         }
         int flag = 0;
         MPI_Status ms;
-        CHECK_MPI(MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, comm, &flag, &ms));
+        CHECK_MPI(MPI_Test(&req, &flag, &ms));
         if (!flag) {
             progress_print(p, 0);
-            nap(2000000L);
+            nap(ns);
+            if (ns < NAP_SCHED_MAX_NS) ns = ns * 2 < NAP_SCHED_MAX_NS ? ns * 2 : NAP_SCHED_MAX_NS;
             continue;
         }
+        ns = NAP_MIN_NS;
         double rep[REPORT_LEN];
+        memcpy(rep, rbuf, sizeof rep);
         int w = ms.MPI_SOURCE;
-        CHECK_MPI(MPI_Recv(rep, REPORT_LEN, MPI_DOUBLE, w, TAG_REPORT, comm, MPI_STATUS_IGNORE));
         if (busy[w] >= 0) {
             int i = busy[w];
             busy[w] = -1;
@@ -332,7 +353,9 @@ static void run_scheduler(const int *order, const double *cost, Progress *p, cha
             active--;
         }
         CHECK_MPI(MPI_Send(cmd, 2, MPI_INT, w, TAG_CMD, comm));
+        if (active > 0) CHECK_MPI(MPI_Irecv(rbuf, REPORT_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REPORT, comm, &req));
     }
+    /* every worker has had its quit: no report is left to match req */
     free(busy);
 }
 
@@ -344,17 +367,21 @@ static void run_worker(const Spec *spec, H5Out *out, MPI_Comm comm, int rank, in
         rep[3] = sig_level;
         CHECK_MPI(MPI_Send(rep, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, comm));
         int cmd[2];
-        long ns = 20000L;
+        long ns = NAP_MIN_NS;
+        MPI_Request req;
+        CHECK_MPI(MPI_Irecv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, &req));
         for (;;) {
             int flag = 0;
-            CHECK_MPI(MPI_Iprobe(0, TAG_CMD, comm, &flag, MPI_STATUS_IGNORE));
+            CHECK_MPI(MPI_Test(&req, &flag, MPI_STATUS_IGNORE));
             if (flag) {
-                CHECK_MPI(MPI_Recv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, MPI_STATUS_IGNORE));
                 if (cmd[0] == CMD_ASSIGN) break;
-                continue;   /* an abandon for a task already finished */
+                /* an abandon for a task already finished: wait on */
+                CHECK_MPI(MPI_Irecv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, &req));
+                ns = NAP_MIN_NS;
+                continue;
             }
             nap(ns);
-            if (ns < 2000000L) ns *= 2;
+            if (ns < NAP_WORKER_MAX_NS) ns = ns * 2 < NAP_WORKER_MAX_NS ? ns * 2 : NAP_WORKER_MAX_NS;
         }
         if (cmd[1] < 0) break;
         double wall;
@@ -373,6 +400,11 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
     CHECK_MPI(MPI_Comm_size(comm, &size));
     memset(st, 0, sizeof *st);
     stop_flag = sig_level == SCHED_STOP;
+#ifdef __linux__
+    /* short naps must be short: the default timer slack (50 us) would round
+     * every nap of the adaptive poll up to 50 us */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+#endif
     double t_start = MPI_Wtime(), cpu_start = cpu_seconds();
     if (rank == 0) {
         int *order = malloc((n_todo ? (size_t)n_todo : 1) * sizeof *order);

@@ -264,7 +264,7 @@ enum { N_SECTIONS = 6 };
 static const char *const top_keys[] = {"name", "description", "sweep_seed", "model", "task", "place",
                                        "train", "eval", "replay", "output", "sweep"};
 enum { N_TOP = 11 };
-static const char *const output_keys[] = {"file", "time_limit", "progress_every"};
+static const char *const output_keys[] = {"file", "time_limit", "progress_every", "sync"};
 
 /* Every key a section may hold (for suggestions): settings + eval_noise. */
 static int all_keys(const char **keys, int cap)
@@ -360,7 +360,7 @@ static int parse_output(Ctx *c, int k)
 {
     const YNode *n = node(c, k);
     char g[96], where[160];
-    Loc seen[3] = {{0, 0}, {0, 0}, {0, 0}};
+    Loc seen[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
     if (is_null(n)) return 0;
     if (n->type != YNODE_MAP)
         return fail_at(c, n->line, n->col, "output", "expected a mapping, got %s", got(n, g, sizeof g));
@@ -370,12 +370,12 @@ static int parse_output(Ctx *c, int k)
         if (check_key_node(c, kn, "output") < 0) return -1;
         snprintf(where, sizeof where, "output.%s", kn->str);
         int j = 0;
-        while (j < 3 && strcmp(kn->str, output_keys[j]) != 0) j++;
-        if (j == 3) {
+        while (j < 4 && strcmp(kn->str, output_keys[j]) != 0) j++;
+        if (j == 4) {
             if (config_find(kn->str))
                 return fail_at(c, kn->line, kn->col, where, "'%s' belongs in section '%s', not 'output'",
                                kn->str, config_find(kn->str)->section);
-            return unknown_key(c, kn, where, output_keys, 3);
+            return unknown_key(c, kn, where, output_keys, 4);
         }
         if (seen[j].line)
             return fail_at(c, kn->line, kn->col, where, "duplicate key (first given at %d:%d)", seen[j].line,
@@ -390,11 +390,20 @@ static int parse_output(Ctx *c, int k)
             if (x < 0)
                 return fail_at(c, vn->line, vn->col, where, "expected a number of seconds >= 0, got %s", vn->str);
             c->s->time_limit = x;
-        } else {
+        } else if (j == 2) {
             if (plain_number(c, vk, where, "a number of seconds > 0", &x) < 0) return -1;
             if (!(x > 0))
                 return fail_at(c, vn->line, vn->col, where, "expected a number of seconds > 0, got %s", vn->str);
             c->s->progress_every = x;
+        } else {
+            char v[64];
+            if (scalar_string(c, vk, where, v, sizeof v) < 0) return -1;
+            if (strcmp(v, "task") == 0)
+                c->s->sync = 1;
+            else if (strcmp(v, "none") == 0)
+                c->s->sync = 0;
+            else
+                return fail_at(c, vn->line, vn->col, where, "expected 'task' or 'none', got %s", vn->str);
         }
     }
     return 0;
@@ -1022,6 +1031,7 @@ int spec_load_string(Spec *s, const char *name, const char *text, size_t len, ch
     snprintf(s->output, sizeof s->output, "results.h5");
     s->time_limit = 0;
     s->progress_every = 30;
+    s->sync = 1;
     c->s = s;
     c->doc = &doc;
     c->err = err;

@@ -75,8 +75,8 @@ typedef struct TaskWork {
     float *target;      /* (B, T, D) target code of pos 1..T (training only) */
     float *p0;          /* (Bmax, D) code of the start positions */
     float *start;       /* (Bmax, 2) start positions, gathered */
-    float *noise;       /* (Bmax, Tmax, N) hidden-state noise */
-    float *dec;         /* (Bmax, Tmax, 2) decoded positions */
+    float *noise;       /* (max(B T, eval_batch E), N) hidden-state noise */
+    float *dec;         /* (max(B T, eval_batch E), 2) decoded positions */
     RateMapAcc acc;     /* (G*G, N) sums */
     float *maps;        /* (N, G, G) */
     GridScorer *scorer;
@@ -128,14 +128,19 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     if (place_init(&w->pc, cfg, &w->arena, &r_place) != 0) goto fail;
     w->D = place_dim(&w->pc);
     what = "network";
-    if (rnn_alloc(&w->net, cfg, w->D, w->Bmax, w->Tmax) != 0) goto fail;
+    /* the backward's cache for the training shape (B, T) only; the
+     * evaluation forwards (eval_batch, E), which run no backward, reuse its
+     * memory for h and z alone (rnn_alloc_shapes) */
+    if (rnn_alloc_task(&w->net, cfg, w->D, w->B, w->T, cfg->eval_batch, w->E) != 0) goto fail;
     rnn_init(&w->net, &r_init);
     what = "optimiser";
     if (adam_alloc(&w->opt, w->net.n_params, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps) != 0) goto fail;
     what = "trajectories";
     if (traj_alloc(&w->train, w->B, w->T) != 0 || traj_alloc(&w->eval, cfg->eval_batch, w->E) != 0) goto fail;
     what = "buffers";
-    size_t BT = (size_t)w->Bmax * (size_t)w->Tmax;
+    /* the largest forward: a training batch or an evaluation batch */
+    size_t BT = (size_t)w->B * (size_t)w->T, BTe = (size_t)cfg->eval_batch * (size_t)w->E;
+    if (BTe > BT) BT = BTe;
     w->target = malloc((size_t)w->B * (size_t)w->T * (size_t)w->D * sizeof(float));
     w->p0 = malloc((size_t)w->Bmax * (size_t)w->D * sizeof(float));
     w->start = malloc((size_t)w->Bmax * 2 * sizeof(float));

@@ -9,6 +9,8 @@
 #     them 1 s later; mpirun itself exits 1): the file is still resumable;
 #   --time-limit: drain (running tasks finish), exit 3;
 #   SIGTERM to a single process: exit 3.
+# Tasks take about 1 s here (8000 steps), so a stop at 1.2 s always leaves
+# some pending, however fast the machine.
 set -u
 cd "$(dirname "$0")/.."
 : "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
@@ -25,7 +27,7 @@ name: slow
 model: {hidden: 64, activation: relu}
 task: {seq_len: 10}
 place: {n_place: 32}
-train: {steps: 2000, batch: 16, lr: 1.0e-3, log_every: 100}
+train: {steps: 8000, batch: 16, lr: 1.0e-3, log_every: 100}
 eval: {eval_batch: 32, ratemap_trajectories: 200, ratemap_bins: 10, eval_noise: [0.0, 0.03]}
 output: {progress_every: 1}
 sweep:

@@ -5,7 +5,8 @@
 # h5py, every task marked done is complete (check_results.py), and
 # --resume carries on from it; the last --resume finishes the sweep, and
 # the result equals an uninterrupted run in every dataset except timings
-# and ranks.
+# and ranks.  SYNC=task (default) or none: the spec's output.sync
+# (tests/t_resume_nosync.sh runs this with none).
 set -u
 cd "$(dirname "$0")/.."
 : "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
@@ -34,6 +35,9 @@ sweep:
   tau: [0.05, 0.2]
   seed: [0, 1, 2, 3, 4, 5]
 YAML
+SYNC=${SYNC:-task}
+sed -i "s/^output: {progress_every: 1}$/output: {progress_every: 1, sync: $SYNC}/" "$tmp/slow.yaml"
+grep -q "sync: $SYNC}" "$tmp/slow.yaml" || fail "could not set output.sync"
 SPEC=$tmp/slow.yaml
 out=$tmp/r.h5
 killed_with_pending=0
@@ -65,4 +69,4 @@ cat "$tmp/final.log"
 "$SWEEP" "$SPEC" -o "$tmp/ref.h5" >"$tmp/ref.log" 2>&1 || { cat "$tmp/ref.log"; fail "reference run"; }
 "$PYTHON" tests/check_results.py "$out" --compare "$tmp/ref.h5" || fail "resumed file differs from an uninterrupted run"
 [ ! -e "$out.creating" ] && [ ! -e "$out.lock" ] || fail "a temporary or lock file was left behind"
-echo "kill -9 / resume cycle ok"
+echo "kill -9 / resume cycle ok (sync: $SYNC)"

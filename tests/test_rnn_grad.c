@@ -14,7 +14,10 @@
  * lambda_v = 1 equals adaptive), leaky with alpha = 1 (tau = dt) equals
  * vanilla, forward and gradients; the float network agrees with the double
  * one; a forward with smaller (B, T) than allocated gives the same result
- * as an exactly-sized network; backward after a forward-only call fails.
+ * as an exactly-sized network; backward after a forward-only call fails;
+ * a network with a smaller backward cache than its forward-only capacity
+ * (rnn_alloc_shapes) gives bit-identical losses, gradients, outputs and
+ * hidden states.
  */
 #include <math.h>
 #include <stdio.h>
@@ -397,11 +400,75 @@ static void alloc_and_init(void)
     TEST_CHECK(rnn_alloc_config(&m, &bad, 4, 4) == -1, "bad cell refused");
 }
 
+/* rnn_alloc_shapes: backward cache for (Bt, Tt), forwards without a target
+ * up to (Bf, Tf) in the same memory.  Against a network allocated for
+ * (Bf, Tf) throughout (float, as training uses it), bit for bit: the loss
+ * and gradients of (Bt, Tt) batches before and after a large forward-only
+ * call, and that call's outputs and hidden states; and the cache is
+ * smaller. */
+static void split_shapes(void)
+{
+    enum { Bt = 2, Tt = 3, Bf = 5, Tf = 7 };
+    Rng r;
+    rng_seed(&r, 17, RNG_SAMPLE);
+    float p0[Bf * DP], v[Bf * Tf * RNN_I], y[Bt * Tt * DP], xi[Bf * Tf * N], g1[4096], g2[4096];
+    for (int i = 0; i < Bf * DP; i++) p0[i] = (float)rng_uniform(&r);
+    for (int i = 0; i < Bf * Tf * RNN_I; i++) v[i] = (float)(0.2 * rng_uniform(&r) - 0.1);
+    for (int i = 0; i < Bt * Tt * DP; i++) y[i] = (float)rng_uniform(&r) / DP;
+    for (int i = 0; i < Bf * Tf * N; i++) xi[i] = (float)(0.02 * rng_uniform(&r) - 0.01);
+    for (int cell = 0; cell < CELL_COUNT; cell++)
+        for (int act = 0; act < ACT_COUNT; act++) {
+            RnnConfig c = make_config(cell, act, 1, 0, DP);
+            c.rate_l2 = 0.01;
+            Rnn ref = {0}, sm = {0};
+            if (rnn_alloc_config(&ref, &c, Bf, Tf) || rnn_alloc_shapes(&sm, &c, Bt, Tt, Bf, Tf) ||
+                ref.n_params > sizeof g1 / sizeof g1[0]) {
+                TEST_CHECK(0, "alloc");
+                rnn_free(&ref), rnn_free(&sm);
+                continue;
+            }
+            Rng ri;
+            rng_seed(&ri, 5, RNG_INIT);
+            rnn_init(&ref, &ri);
+            memcpy(sm.params, ref.params, ref.n_params * sizeof(float));
+            TEST_CHECK(sm.cache_n < ref.cache_n, "cache %zu not below %zu", sm.cache_n, ref.cache_n);
+            size_t np = ref.n_params;
+            float l0 = rnn_forward(&ref, p0, v, y, xi, Bt, Tt);
+            TEST_CHECK(rnn_backward(&ref) == 0, "backward ref");
+            memcpy(g1, ref.grads, np * sizeof(float));
+            float l1 = rnn_forward(&sm, p0, v, y, xi, Bt, Tt);
+            TEST_CHECK(rnn_backward(&sm) == 0, "backward split");
+            memcpy(g2, sm.grads, np * sizeof(float));
+            TEST_CHECK(memcmp(&l0, &l1, sizeof l0) == 0 && memcmp(g1, g2, np * sizeof(float)) == 0,
+                       "%s/%s: split network's loss or gradients differ", cell_name[cell], act_name[act]);
+            rnn_predict(&ref, p0, v, xi, Bf, Tf);
+            rnn_predict(&sm, p0, v, xi, Bf, Tf);
+            TEST_CHECK(memcmp(rnn_output(&ref), rnn_output(&sm), (size_t)Bf * Tf * DP * sizeof(float)) == 0,
+                       "%s/%s: forward-only outputs differ", cell_name[cell], act_name[act]);
+            int hd = 0;
+            for (int b = 0; b < Bf; b++)
+                for (int t = 0; t <= Tf; t++) hd |= memcmp(rnn_hidden(&ref, b, t), rnn_hidden(&sm, b, t), N * sizeof(float));
+            TEST_CHECK(hd == 0, "%s/%s: forward-only hidden states differ", cell_name[cell], act_name[act]);
+            TEST_CHECK(rnn_backward(&sm) == -1, "backward after a forward-only call must fail");
+            /* the training layout again, over the memory the forward-only call wrote */
+            float l2 = rnn_forward(&sm, p0, v, y, xi, Bt, Tt);
+            TEST_CHECK(rnn_backward(&sm) == 0, "backward split again");
+            TEST_CHECK(memcmp(&l0, &l2, sizeof l0) == 0 && memcmp(g1, sm.grads, np * sizeof(float)) == 0,
+                       "%s/%s: loss or gradients differ after a forward-only call", cell_name[cell], act_name[act]);
+            rnn_free(&ref);
+            rnn_free(&sm);
+        }
+    RnnConfig c = make_config(CELL_LEAKY, ACT_RELU, 1, 0, DP);
+    Rnn m;
+    TEST_CHECK(rnn_alloc_shapes(&m, &c, Bt, Tt, 0, Tf) == -1 && m.params == NULL, "Bf = 0 refused");
+}
+
 int main(void)
 {
     alloc_and_init();
     grad_cases();
     equivalences();
     float_and_sizes();
+    split_shapes();
     return test_summary("test_rnn_grad");
 }

@@ -70,6 +70,7 @@ static void test_shipped(void)
     TEST_CHECK(s.tasks[0].hidden == 32 && s.tasks[0].steps == 60, "smoke is tiny");
     TEST_CHECK(s.base.n_eval_noise >= 2, "smoke has several eval_noise levels");
     TEST_CHECK(strcmp(s.output, "smoke.h5") == 0, "%s", s.output);
+    TEST_CHECK(s.sync == 1, "output.sync defaults to task (1), got %d", s.sync);
     spec_free(&s);
 
     TEST_CHECK(spec_load(&s, "sweeps/leak_vs_noise.yaml", err, sizeof err) == 0, "%s", err);
@@ -168,6 +169,9 @@ static void test_bad(void)
         {"output:\n  time_limit: -5\n", "output.time_limit: expected a number of seconds >= 0, got -5", 2, 15},
         {"output:\n  progress_every: 0\n", "output.progress_every: expected a number of seconds > 0, got 0", 2, 19},
         {"output:\n  fil: x.h5\n", "output.fil: unknown key 'fil' (did you mean 'file'?)", 2, 3},
+        {"output:\n  sync: always\n", "output.sync: expected 'task' or 'none', got always", 2, 9},
+        {"output:\n  sync: [task]\n", "output.sync: expected a string", 2, 9},
+        {"output:\n  sync: none\n  sync: task\n", "output.sync: duplicate key (first given at 2:3)", 3, 3},
         {"sweep_seed: -1\n", "sweep_seed: expected an integer in [0, 2^64 - 1], got \"-1\"", 1, 13},
         {"sweep:\n  tau: [0.1, 0.1]\n", "sweep.tau: duplicate value 0.1 (also at 2:9)", 2, 14},
         {"place:\n  n_place: 2\n", "place.n_place: decode_k (3) must not exceed n_place (2)", 2, 12},
@@ -361,7 +365,7 @@ static void test_hash(void)
         "eval: {eval_noise: [0.0, 1.0e-2]}\ntrain: {steps: 100, lr: 1e-3}\nmodel: {cell: leaky, activation: tanh, hidden: 64}\n"
         "name: h\n",
         /* output, name and description do not change results */
-        "name: other\ndescription: words\noutput:\n  file: x.h5\n  time_limit: 60\n  progress_every: 2\n"
+        "name: other\ndescription: words\noutput:\n  file: x.h5\n  time_limit: 60\n  progress_every: 2\n  sync: none\n"
         "model:\n  hidden: 64\n  activation: tanh\n  cell: leaky\n"
         "train:\n  lr: 0.001\n  steps: 100\n"
         "eval:\n  eval_noise: [0, 0.01]\n"
@@ -377,6 +381,7 @@ static void test_hash(void)
         TEST_CHECK(rc == 0, "same %d: %s", i, err);
         if (rc == 0) {
             TEST_CHECK(strcmp(s.hash, s0.hash) == 0, "same %d: hash changed", i);
+            TEST_CHECK(s.sync == (i == 1 ? 0 : 1), "same %d: output.sync read as %d", i, s.sync);
             TEST_CHECK(s.n_tasks == s0.n_tasks && memcmp(s.tasks, s0.tasks, (size_t)s.n_tasks * sizeof *s.tasks) == 0,
                        "same %d: same tasks in the same order", i);
         }
