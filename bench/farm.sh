@@ -2,7 +2,7 @@
 # farm.sh -- dispatch throughput of the farm: many zero-work tasks through
 # rank 0, with 2, 8 and 64 ranks (oversubscribed on a small machine).
 #
-#   bash bench/farm.sh [TASKS]          (default 2000 tasks)
+#   bash bench/farm.sh [TASKS]          (default 20000 tasks)
 #   RANKS="2 8 64" DIRS="/tmp /dev/shm" SYNCS="task none" BUILD=build bash bench/farm.sh
 #
 # The spec: `steps: 0` and the smallest network and evaluation the
@@ -27,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
-TASKS=${1:-${TASKS:-2000}}
+TASKS=${1:-${TASKS:-20000}}
 RANKS=${RANKS:-2 8 64}
 DIRS=${DIRS:-/tmp /dev/shm}
 SYNCS=${SYNCS:-task none}

@@ -155,9 +155,9 @@ static void report(const SchedStats *st, const char *path, const char *spec_path
             "(%s)\n",
             path, st->n_rows, st->n_before, st->done, st->diverged, st->failed, pending,
             sched_hms(st->wall_s, w, sizeof w));
-    if (size > 1)
-        fprintf(stderr, "sweep: rank 0 (scheduler) used %.3f s of CPU over %.1f s (%.2f%% of a core)\n",
-                st->cpu0_s, st->wall_s, st->wall_s > 0 ? 100.0 * st->cpu0_s / st->wall_s : 0.0);
+    fprintf(stderr, "sweep: rank 0 (%s) used %.3f s of CPU over %.2f s (%.2f%% of a core)\n",
+            size > 1 ? "scheduler" : "scheduler and worker", st->cpu0_s, st->wall_s,
+            st->wall_s > 0 ? 100.0 * st->cpu0_s / st->wall_s : 0.0);
     if (code == SWEEP_EXIT_INCOMPLETE)
         fprintf(stderr, "sweep: stopped by %s; incomplete: resume with `sweep %s --resume -o %s` (exit %d)\n",
                 st->stop_reason[0] ? st->stop_reason : "request", spec_path, path, code);
