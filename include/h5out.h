@@ -93,15 +93,20 @@ typedef struct H5Out {
 
 /* Create a new result file at path (refused if it exists: the caller
  * removes it first for --force).  rows: n rows, row r = task task_ids[r]
- * whose settings are tasks[task_ids[r]].  Writes every attribute, the
- * whole /tasks table (settings filled in, status pending) and fill values
- * everywhere else, then flushes.  Collective.  Returns 0, or -1 with a
- * message in err (same outcome on every rank). */
+ * whose settings are tasks[task_ids[r]].  Takes the writer's lock on
+ * PATH.lock (refused, -1, when the file system cannot flock, unless
+ * SWEEP_NO_LOCK=1), builds the file as PATH.creating (every attribute,
+ * the whole /tasks table with settings filled in and status pending, fill
+ * values everywhere else), flushes it and renames it to PATH.  Test hook:
+ * SWEEP_TEST_CREATE_DELAY_MS sleeps before the rename (h5out.c).
+ * Collective.  Returns 0, or -1 with a message in err (same outcome on
+ * every rank). */
 int h5out_create(H5Out *o, const char *path, const H5OutMeta *meta,
                  const TaskConfig *tasks, const int *task_ids, int n,
                  MPI_Comm comm, char *err, size_t errlen);
 
-/* Open an existing result file (writable for resume, else read-only).
+/* Open an existing result file (writable for resume, with the writer's
+ * lock as in h5out_create; else read-only, without a lock).
  * Reads the dimensions and the row -> task id map.  Collective.  Returns 0,
  * or -1 with a message (not HDF5, not a sweep file, unknown format). */
 int h5out_open(H5Out *o, const char *path, int writable, MPI_Comm comm,
@@ -117,6 +122,8 @@ int h5out_check(const H5Out *o, const H5OutMeta *meta, const int *task_ids, int 
  * pending and every data row, then fsync (o->sync == H5OUT_SYNC_TASK),
  * then the row again with the final status (res->status).  Arrays of res may be NULL (a task that
  * failed before result_alloc): then only the /tasks row is written.
+ * Test hook: SWEEP_TEST_WRITE_DELAY_MS sleeps between the data and the
+ * final status (h5out.c; docs/faults.md).
  * Independent.  Returns 0, or -1 (I/O error, logged). */
 int h5out_write_task(H5Out *o, int row, const TaskConfig *cfg, const TaskResult *res, int rank);
 

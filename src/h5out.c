@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -434,38 +435,136 @@ static int n_maps_of(const TaskConfig *c)
 /* A writer holds an exclusive flock on the side file PATH.lock (rank 0),
  * so that a second sweep writing the same result file is refused.  Not on
  * the result file itself: HDF5 readers (h5py, h5dump) flock that one, and
- * must be able to read it while the sweep runs.  The lock goes with the
- * process (kill -9 included); a clean close also removes the side file.
- * Where the file system has no flock (some parallel file systems without
- * the flock mount option), a warning.  Collective; returns 0, or -1 with a
- * message when the file is in use. */
+ * must be able to read it while the sweep runs (parallel HDF5's MPI-IO
+ * driver takes no lock of its own).  The lock goes with the process
+ * (kill -9 included); a clean close also removes the side file.
+ *
+ * A file system that cannot lock (flock fails with ENOSYS, ENOLCK,
+ * EOPNOTSUPP, ...: Lustre without -o flock, NFS without a lock daemon) is
+ * refused with a message that names the file, the reason and the ways
+ * out: with no lock nothing would stop a second sweep from writing the
+ * same file and corrupting it.  SWEEP_NO_LOCK=1 in rank 0's environment
+ * skips the lock altogether (no open, no flock: a hung NFS lock daemon
+ * cannot block the start) after a loud warning.  docs/running.md, "File
+ * locking on shared file systems".
+ *
+ * Collective; returns 0, or -1 with the same message in err on every rank
+ * (in use, or cannot lock). */
+enum { LOCK_HELD = 0, LOCK_SKIPPED = 1, LOCK_BUSY = 2, LOCK_NO_OPEN = 3, LOCK_NO_FLOCK = 4 };
+
+/* Rank 0: open and flock PATH.lock into o->lock_fd.  Returns a LOCK_*
+ * state; *eno gets errno for LOCK_NO_OPEN / LOCK_NO_FLOCK. */
+static int lock_take(H5Out *o, int *eno)
+{
+    const char *nl = getenv("SWEEP_NO_LOCK");
+    if (nl && strcmp(nl, "1") == 0) return LOCK_SKIPPED;
+    /* a clean close unlinks PATH.lock: if it was unlinked between our open
+     * and our flock, the lock we hold is on a file nobody else will see;
+     * check the path still names our file, and retry a few times if not */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int created = 1;
+        int fd = open(o->lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST) {
+            created = 0;
+            fd = open(o->lock_path, O_RDWR | O_CLOEXEC);
+            if (fd < 0 && errno == EACCES) fd = open(o->lock_path, O_RDONLY | O_CLOEXEC);   /* another user's */
+            if (fd < 0 && errno == ENOENT) continue;   /* removed meanwhile: try again */
+        }
+        if (fd < 0) {
+            *eno = errno;
+            return LOCK_NO_OPEN;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            *eno = errno;
+            /* not ours: never unlink it, unless we just made it for nothing */
+            if (created && *eno != EWOULDBLOCK) unlink(o->lock_path);
+            close(fd);
+            return *eno == EWOULDBLOCK ? LOCK_BUSY : LOCK_NO_FLOCK;
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(o->lock_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+            o->lock_fd = fd;
+            return LOCK_HELD;
+        }
+        close(fd);
+    }
+    *eno = EWOULDBLOCK;   /* another sweep keeps making and removing it */
+    return LOCK_BUSY;
+}
+
 static int lock_file(H5Out *o, const char *path, char *err, size_t errlen)
 {
-    int rank, busy = 0;
+    int rank, st[2] = {LOCK_HELD, 0};
     CHECK_MPI(MPI_Comm_rank(o->comm, &rank));
+    snprintf(o->lock_path, sizeof o->lock_path, "%s.lock", path);
     if (rank == 0) {
-        snprintf(o->lock_path, sizeof o->lock_path, "%s.lock", path);
-        o->lock_fd = open(o->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (o->lock_fd < 0) {
-            sweep_log("%s: cannot create the lock file (%s): make sure no other sweep writes %s", o->lock_path,
-                      strerror(errno), path);
-        } else if (flock(o->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-            if (errno == EWOULDBLOCK)
-                busy = 1;
-            else
-                sweep_log("%s: cannot lock (%s): make sure no other sweep writes %s", o->lock_path,
-                          strerror(errno), path);
-            close(o->lock_fd);   /* not ours: never unlink it */
-            o->lock_fd = -1;
+        st[0] = lock_take(o, &st[1]);
+        if (st[0] == LOCK_SKIPPED) {
+            fprintf(stderr,
+                    "sweep: WARNING: SWEEP_NO_LOCK=1: %s is NOT locked; nothing stops a second sweep from "
+                    "writing it at the same time and corrupting it: make sure none does\n",
+                    path);
+            fflush(stderr);
         }
     }
-    CHECK_MPI(MPI_Bcast(&busy, 1, MPI_INT, 0, o->comm));
-    if (busy) {
-        snprintf(err, errlen, "%s is in use by another running sweep (%s.lock is locked)", path, path);
+    CHECK_MPI(MPI_Bcast(st, 2, MPI_INT, 0, o->comm));
+    const char *why = strerror(st[1]);
+    switch (st[0]) {
+    case LOCK_BUSY:
+        snprintf(err, errlen, "%s is in use by another running sweep (%s is locked)", path, o->lock_path);
         return -1;
+    case LOCK_NO_OPEN:
+        snprintf(err, errlen,
+                 "cannot create the lock file %s (%s), which keeps a second sweep from writing %s at the "
+                 "same time; fix its permissions or remove it, or set SWEEP_NO_LOCK=1 to run without the "
+                 "lock (then make sure no other sweep writes %s)",
+                 o->lock_path, why, path, path);
+        return -1;
+    case LOCK_NO_FLOCK:
+        snprintf(err, errlen,
+                 "cannot lock %s (%s): the file system of %s does not support flock(2), so a second sweep "
+                 "writing the same file could not be stopped. Mount it with locking (Lustre: -o flock; "
+                 "NFS: a running lock daemon, no -o nolock), or write the result to a file system that "
+                 "locks (and copy it afterwards), or set SWEEP_NO_LOCK=1 to run without the lock (then "
+                 "make sure no other sweep writes %s; docs/running.md)",
+                 o->lock_path, why, path, path);
+        return -1;
+    default:
+        return 0;
     }
-    return 0;
 }
+
+/* ---- test hooks ----------------------------------------------------------
+ * Fault injection for the tests (docs/faults.md, "Test hooks"): an
+ * environment variable, read once per process, makes a rank sleep inside a
+ * window that is otherwise too short to hit with a signal:
+ *   SWEEP_TEST_WRITE_DELAY_MS   a worker, between writing a task's data
+ *                               (and fsync) and writing its final status;
+ *   SWEEP_TEST_CREATE_DELAY_MS  rank 0, between building NAME.creating and
+ *                               renaming it into place.
+ * Each announces itself on stderr ("test hook: ...") so a test can wait
+ * for it.  Unset (the normal case) costs one getenv per process. */
+static long test_delay_ms(const char *name, long *cache)
+{
+    if (*cache < 0) {
+        const char *v = getenv(name);
+        char *end = NULL;
+        long ms = v && *v ? strtol(v, &end, 10) : 0;
+        *cache = end && *end == '\0' && ms > 0 ? ms : 0;
+    }
+    return *cache;
+}
+
+/* Sleep ms milliseconds, through signals (a stop request must not cut the
+ * simulated slow write short). */
+static void test_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static long write_delay_cache = -1, create_delay_cache = -1;
 
 static int dxpl_and_fd(H5Out *o)
 {
@@ -694,6 +793,12 @@ int h5out_create(H5Out *o, const char *path, const H5OutMeta *meta, const TaskCo
     if (wrc < 0) goto h5fail;
     if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) goto h5fail;
     if (rank == 0 && fsync(o->sync_fd) != 0) sweep_log("%s: fsync: %s", path, strerror(errno));
+    long cdelay = rank == 0 ? test_delay_ms("SWEEP_TEST_CREATE_DELAY_MS", &create_delay_cache) : 0;
+    if (cdelay > 0) {
+        sweep_log("test hook: %s built, sleeping %ld ms before renaming it into place (SWEEP_TEST_CREATE_DELAY_MS)",
+                  o->path, cdelay);
+        test_sleep_ms(cdelay);
+    }
     int mv = 0;
     if (rank == 0 && rename(o->path, path) != 0) {
         mv = -1;
@@ -1040,6 +1145,12 @@ int h5out_write_task(H5Out *o, int row, const TaskConfig *cfg, const TaskResult 
         goto fail;
     }
     if (res->status != TASK_PENDING) {
+        long wdelay = test_delay_ms("SWEEP_TEST_WRITE_DELAY_MS", &write_delay_cache);
+        if (wdelay > 0) {
+            sweep_log("test hook: task %d written, sleeping %ld ms before its status (SWEEP_TEST_WRITE_DELAY_MS)",
+                      id, wdelay);
+            test_sleep_ms(wdelay);
+        }
         row_pack(&l, buf, id, cfg, res, res->status, rank);
         if (rows_io(o, o->row_type, row, 1, buf, 1) < 0) goto fail;
     }

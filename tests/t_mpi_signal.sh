@@ -9,8 +9,8 @@
 #     them 1 s later; mpirun itself exits 1): the file is still resumable;
 #   --time-limit: drain (running tasks finish), exit 3;
 #   SIGTERM to a single process: exit 3.
-# Tasks take about 1 s here (8000 steps), so a stop at 1.2 s always leaves
-# some pending, however fast the machine.
+# Tasks take about 1 s here (8000 steps), so a stop 1.2 s after the file
+# appears always leaves some pending, however fast the machine.
 set -u
 cd "$(dirname "$0")/.."
 : "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
@@ -42,6 +42,13 @@ start() {  # file, extra args...: mpirun -n 3 in the background
   mpirun -n 3 "$SWEEP" "$SPEC" -o "$f" "$@" >"$f.log" 2>&1 &
   pid=$!
 }
+ready() {  # file: wait until the sweep has created it (renamed from
+  # FILE.creating: slow under sanitizers or on a loaded machine), then 1.2 s
+  local f=$1 i
+  for i in $(seq 1200); do [ -e "$f" ] && break; sleep 0.1; done
+  [ -e "$f" ] || fail "$f was not created within 120 s"
+  sleep 1.2
+}
 finish() {  # expected-status file
   wait "$pid"; local rc=$?; pid=
   [ "$rc" -eq "$1" ] || { cat "$2.log"; fail "exit $rc, expected $1"; }
@@ -62,7 +69,7 @@ PY
 }
 
 # SIGUSR1 to mpirun: drain
-start "$tmp/usr1.h5"; sleep 1.2
+start "$tmp/usr1.h5"; ready "$tmp/usr1.h5"
 # the file reads while the sweep writes it (HDF5 readers flock it: sweep must not)
 h5dump -H "$tmp/usr1.h5" >/dev/null || fail "h5dump cannot read the file of a running sweep"
 "$PYTHON" -c 'import sys, h5py; h5py.File(sys.argv[1], "r")["tasks"][:]' "$tmp/usr1.h5" || fail "h5py cannot read a running sweep's file"
@@ -71,14 +78,14 @@ grep -q "stopped by SIGUSR1" "$tmp/usr1.h5.log" || { cat "$tmp/usr1.h5.log"; fai
 stopped_ok "$tmp/usr1.h5" resume
 
 # SIGTERM to every rank (not to mpirun)
-start "$tmp/term.h5"; sleep 1.2
+start "$tmp/term.h5"; ready "$tmp/term.h5"
 ranks=$(ps -o pid= --ppid "$pid"); [ -n "$ranks" ] || fail "no ranks found"
 kill -TERM $ranks; finish 3 "$tmp/term.h5"
 grep -q "stopped by SIGTERM" "$tmp/term.h5.log" || { cat "$tmp/term.h5.log"; fail "no stop message"; }
 stopped_ok "$tmp/term.h5"
 
 # SIGTERM to mpirun: Open MPI kills the job (mpirun exits 1); the file survives
-start "$tmp/mterm.h5"; sleep 1.2; kill -TERM "$pid"
+start "$tmp/mterm.h5"; ready "$tmp/mterm.h5"; kill -TERM "$pid"
 wait "$pid"; rc=$?; pid=
 [ "$rc" -ne 0 ] || fail "mpirun exited 0 after SIGTERM"
 stopped_ok "$tmp/mterm.h5" resume
@@ -91,7 +98,7 @@ stopped_ok "$tmp/limit.h5"
 
 # one process, no mpirun
 "$SWEEP" "$SPEC" -o "$tmp/one.h5" >"$tmp/one.h5.log" 2>&1 & p1=$!
-sleep 1.2; kill -TERM "$p1"; wait "$p1"; rc=$?
+ready "$tmp/one.h5"; kill -TERM "$p1"; wait "$p1"; rc=$?
 [ "$rc" -eq 3 ] || { cat "$tmp/one.h5.log"; fail "single process: exit $rc, expected 3"; }
 stopped_ok "$tmp/one.h5"
 echo "all stops ok"
