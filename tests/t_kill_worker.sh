@@ -17,20 +17,7 @@
 #     run in every dataset except timings and ranks.
 set -u
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-pid=
-ranks=
-# Open MPI 4.1 puts every rank in its own process group: kill by pid
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" $(ps -o pid= --ppid "$pid") 2>/dev/null
-  [ -n "$ranks" ] && kill -9 $ranks 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp, pid/ranks killed at exit, fail, wait_for, status_of
 cat > "$tmp/k.yaml" <<'YAML'
 name: killworker
 model: {hidden: 64, activation: relu}
@@ -62,12 +49,7 @@ mpirun -n 3 "$SWEEP" "$SPEC" -o "$out" >"$log" 2>&1 &
 pid=$!
 # wait until a task is done and both workers are busy: the next kill lands
 # in the middle of a task (training, or at worst writing)
-for _ in $(seq 1200); do
-  grep -qE '^sweep: [1-9][0-9]*/9 done .*, 2 running' "$log" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-grep -qE '^sweep: [1-9][0-9]*/9 done .*, 2 running' "$log" || { cat "$log"; fail "never saw a finished task with both workers busy"; }
+wait_for 60 '^sweep: [1-9][0-9]*/9 done .*, 2 running' "$log" || { cat "$log"; fail "never saw a finished task with both workers busy"; }
 victim=$(rank_pid "$pid" 2) || { cat "$log"; fail "rank 2 not found"; }
 ranks=$(ps -o pid= --ppid "$pid")
 echo "kill -9 rank 2 (pid $victim) after: $(grep -E '^sweep: [0-9]+/9 done' "$log" | tail -1)"
@@ -100,11 +82,7 @@ PY
 : > "$tmp/w.log"
 mpirun -n 3 -x SWEEP_TEST_WRITE_DELAY_MS=4000 "$SWEEP" "$SPEC" -o "$out" --resume >"$tmp/w.log" 2>&1 &
 pid=$!
-for _ in $(seq 1200); do
-  grep -q '^sweep\[2\]: test hook: task [0-9]* written' "$tmp/w.log" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
+wait_for 60 '^sweep\[2\]: test hook: task [0-9]* written' "$tmp/w.log"
 hooked=$(sed -n 's/^sweep\[2\]: test hook: task \([0-9]*\) written.*/\1/p' "$tmp/w.log" | head -1)
 [ -n "$hooked" ] || { cat "$tmp/w.log"; fail "rank 2 never reached the write hook"; }
 victim=$(rank_pid "$pid" 2) || { cat "$tmp/w.log"; fail "rank 2 not found"; }

@@ -18,28 +18,9 @@
 #      creates and finishes the file.
 set -u
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-pid=
-# Open MPI 4.1 puts every rank in its own process group: kill by pid
-# (only in the script itself: a child forked for `cmd &` and signalled
-# before its exec runs bash's EXIT trap too)
-cleanup() { [ "$BASHPID" = "$$" ] || return 0; [ -n "$pid" ] && kill -9 "$pid" $(ps -o pid= --ppid "$pid") 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp, pid/ranks killed at exit, fail, wait_for, status_of
 SPEC=sweeps/smoke.yaml
 
-wait_for() {  # seconds pattern file: poll until the pattern is in the file
-  local i
-  for ((i = 0; i < $1 * 20; i++)); do
-    grep -q -- "$2" "$3" 2>/dev/null && return 0
-    [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && break
-    sleep 0.05
-  done
-  grep -q -- "$2" "$3" 2>/dev/null
-}
 all_pending() {  # file: opens, checks, every task pending
   h5dump -H "$1" >/dev/null || fail "h5dump cannot read $1"
   "$PYTHON" tests/check_results.py "$1" || fail "$1 after the stop"

@@ -15,16 +15,7 @@
 # (check_results.py), some are pending, and --resume finishes the sweep.
 set -u
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-pid=
-# Open MPI 4.1 puts every rank in its own process group: kill by pid (and
-# only from the script itself, not from a child forked for `cmd &`)
-cleanup() { [ "$BASHPID" = "$$" ] || return 0; [ -n "$pid" ] && kill -9 "$pid" $(ps -o pid= --ppid "$pid") 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp, pid/ranks killed at exit, fail, wait_for, status_of
 cat > "$tmp/w.yaml" <<'YAML'
 name: sigterm_write
 model: {hidden: 64, activation: relu}
@@ -40,15 +31,6 @@ sweep:
 YAML
 SPEC=$tmp/w.yaml
 
-wait_for() {  # seconds pattern file: poll until the pattern is in the file
-  local i
-  for ((i = 0; i < $1 * 20; i++)); do
-    grep -q -- "$2" "$3" 2>/dev/null && return 0
-    [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && break
-    sleep 0.05
-  done
-  grep -q -- "$2" "$3" 2>/dev/null
-}
 start() {  # file, extra mpirun args...: mpirun -n 3 in the background
   local f=$1; shift
   : > "$f.log"
@@ -57,13 +39,6 @@ start() {  # file, extra mpirun args...: mpirun -n 3 in the background
 }
 hooked_task() {  # file: the task of the first "test hook" line
   sed -n 's/^sweep\[[0-9]*\]: test hook: task \([0-9]*\) written.*/\1/p' "$1.log" | head -1
-}
-status_of() {  # file task: its status
-  "$PYTHON" - "$1" "$2" <<'PY'
-import sys, h5py
-t = h5py.File(sys.argv[1], "r")["tasks"]
-print(t["status"][list(t["id"]).index(int(sys.argv[2]))].decode())
-PY
 }
 stopped_ok() {  # file: intact, done tasks complete, some pending; --resume finishes
   local f=$1
