@@ -193,6 +193,10 @@ run_case out-dir-missing 4 "the output directory no/such/dir does not exist" "$S
 mkdir outdir.h5
 run_case out-is-directory 4 "output file exists" "$SWEEP" "$spec" -o outdir.h5
 run_case out-is-directory-force 4 "not a regular file; --force replaces only result files" "$SWEEP" "$spec" -o outdir.h5 --force
+mkfifo fifo.h5
+run_case out-fifo-force 4 "not a regular file; --force replaces only result files" "$SWEEP" "$spec" -o fifo.h5 --force
+if [ -p fifo.h5 ]; then pass=$((pass+1)); echo "PASS out-fifo-kept: the FIFO is still there"
+else fail=$((fail+1)); echo "FAIL out-fifo-kept: --force replaced a FIFO"; fi
 echo "not HDF5" >text.h5
 run_case out-not-hdf5 4 "output file exists" "$SWEEP" "$spec" -o text.h5
 run_case out-not-hdf5-resume 4 "not an HDF5 file" "$SWEEP" "$spec" -o text.h5 --resume
