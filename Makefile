@@ -51,9 +51,9 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/*.def src/*.inc)
 
-.PHONY: all test test-only check-unit clean install uninstall deps bench demo fuzz
+.PHONY: all test test-only check-unit clean install uninstall deps bench demo fuzz study study-check study-cost
 REF_BIN   := $(BUILD)/tests/ref/rnn_dump
-all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN) $(REF_BIN)
+all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN) $(REF_BIN) $(BUILD)/study_cost
 
 # Parallel HDF5 is required: refuse a serial build with a clear message.
 $(BUILD)/.depcheck: Makefile
@@ -133,6 +133,60 @@ demo: deps
 	$(BUILD)/sweep status demo/results.h5
 	$(PYTHON) analysis/report.py demo/results.h5 -o demo/report
 	@echo "demo: results in demo/results.h5, report in demo/report/"
+
+# The studies (docs/studies.md): one spec per study in two sizes,
+#   make study NAME=leak_vs_noise SIZE=laptop     sweeps/laptop/NAME.yaml, 3 local ranks
+#   make study NAME=leak_vs_noise SIZE=cluster    sweeps/NAME.yaml, mpirun -n 64 (in an allocation;
+#                                                 17 or 61 ranks for the studies with fewer tasks)
+# runs the sweep into $(STUDY_OUT)/NAME-SIZE/results.h5 (resuming it when it
+# exists: STUDY_FLAGS=--force starts afresh), prints `sweep status` and writes
+# the report (analysis/report.py, plus analysis/study_NAME.py when there is
+# one) into $(STUDY_OUT)/NAME-SIZE/report/ (STUDY_OUT: out/studies).
+# STUDY_RANKS overrides the ranks.
+STUDIES     := leak_vs_noise grid_emergence replay cueva_wei linear_rnn
+STUDY_SIZES := laptop cluster
+STUDY_OUT   ?= out/studies
+STUDY_SPEC   = $(if $(filter laptop,$(SIZE)),sweeps/laptop/$(NAME).yaml,sweeps/$(NAME).yaml)
+# cluster ranks: 1 scheduler + one worker per task, at most 64
+STUDY_CLUSTER_RANKS_grid_emergence := 17
+STUDY_CLUSTER_RANKS_cueva_wei      := 17
+STUDY_CLUSTER_RANKS_linear_rnn     := 61
+STUDY_RANKS ?= $(if $(filter laptop,$(SIZE)),3,$(or $(STUDY_CLUSTER_RANKS_$(NAME)),64))
+STUDY_DIR    = $(STUDY_OUT)/$(NAME)-$(SIZE)
+STUDY_FLAGS ?= $(if $(wildcard $(STUDY_DIR)/results.h5),--resume)
+
+# The cost of every study spec, both sizes (analysis/study_cost.c).
+study-cost: $(BUILD)/study_cost
+	$(BUILD)/study_cost sweeps/laptop/*.yaml
+	$(BUILD)/study_cost --workers 63 $(addprefix sweeps/,$(addsuffix .yaml,$(STUDIES)))
+
+$(BUILD)/study_cost: analysis/study_cost.c $(BUILD)/libsweep.a
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
+
+study-check:
+	@if [ -z "$(filter $(STUDIES),$(NAME))" ] || [ "$(words $(NAME))" != 1 ]; then \
+	  echo "make study: unknown NAME '$(NAME)'; one of: $(STUDIES)" >&2; exit 2; fi
+	@if [ -z "$(filter $(STUDY_SIZES),$(SIZE))" ] || [ "$(words $(SIZE))" != 1 ]; then \
+	  echo "make study: unknown SIZE '$(SIZE)'; one of: $(STUDY_SIZES)" >&2; exit 2; fi
+	@test -f $(STUDY_SPEC) || { echo "make study: missing spec $(STUDY_SPEC)" >&2; exit 2; }
+
+study: study-check
+	$(MAKE) deps
+	$(MAKE) $(BUILD)/sweep
+	@mkdir -p $(STUDY_DIR)
+	@# the report is written whatever the run's exit status (a partial file
+	@# of a stopped or partly failed run reports fine); make fails with it
+	rc=0; OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1 \
+	  mpirun -n $(STUDY_RANKS) --oversubscribe $(BUILD)/sweep $(STUDY_SPEC) \
+	  -o $(STUDY_DIR)/results.h5 $(STUDY_FLAGS) || rc=$$?; \
+	[ -f $(STUDY_DIR)/results.h5 ] || exit $$rc; \
+	$(BUILD)/sweep status $(STUDY_DIR)/results.h5; \
+	$(PYTHON) analysis/report.py $(STUDY_DIR)/results.h5 -o $(STUDY_DIR)/report || exit 1; \
+	if [ -f analysis/study_$(NAME).py ]; then \
+	  echo "$(PYTHON) analysis/study_$(NAME).py $(STUDY_DIR)/results.h5 -o $(STUDY_DIR)/report"; \
+	  $(PYTHON) analysis/study_$(NAME).py $(STUDY_DIR)/results.h5 -o $(STUDY_DIR)/report || exit 1; fi; \
+	echo "study $(NAME) ($(SIZE)): results in $(STUDY_DIR)/results.h5, report in $(STUDY_DIR)/report/ (sweep exit $$rc)"; \
+	exit $$rc
 
 install: $(BUILD)/sweep
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/sweep
