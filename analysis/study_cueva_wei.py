@@ -19,7 +19,6 @@ Writes into DIR:
                    them by eye here)
   cw_summary.txt   the table in words
 """
-import argparse
 import os
 import sys
 
@@ -36,13 +35,8 @@ BORDER = 0.5
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Cueva & Wei 2018 study: grid and border units per arena.")
-    ap.add_argument("files", nargs="+")
-    ap.add_argument("-o", "--outdir", required=True)
-    ap.add_argument("-k", type=int, default=4, help="units per kind in the gallery")
-    a = ap.parse_args(argv)
-    os.makedirs(a.outdir, exist_ok=True)
-    res = sr.load(a.files)
+    a, res = sr.study_cli("Cueva & Wei 2018 study: grid and border units per arena.", argv,
+                          lambda ap: ap.add_argument("-k", type=int, default=4, help="units per kind in the gallery"))
     df = res.tasks[res.tasks["status"] == "done"].reset_index(drop=True)
     if df.empty:
         print("study_cueva_wei: no done tasks; nothing to do")
@@ -74,9 +68,7 @@ def main(argv=None):
                      f"grid_frac {r['grid_frac_mean']:.3f} / null-based {r['grid_frac_null_mean']:.3f}, "
                      f"max score60 {r['max_score60_mean']:.2f}, border_frac {r['border_frac_mean']:.3f}, "
                      f"max border {r['max_border_mean']:.2f}")
-    with open(os.path.join(a.outdir, "cw_summary.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    sr.write_summary(a.outdir, "cw_summary.txt", lines)
 
     # gallery: first seed per arena, best k by score60 and best k by border
     arenas = sorted(df["arena"].unique())

@@ -29,7 +29,6 @@ Writes into DIR:
 
 Only numpy, pandas, matplotlib (Agg) and analysis/sweep_results.py.
 """
-import argparse
 import os
 import sys
 
@@ -82,12 +81,7 @@ def group_stats(tab, keys, metrics):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Leak-vs-noise study tables (Zhang et al. 2026).")
-    ap.add_argument("files", nargs="+")
-    ap.add_argument("-o", "--outdir", required=True)
-    a = ap.parse_args(argv)
-    os.makedirs(a.outdir, exist_ok=True)
-    res = sr.load(a.files)
+    a, res = sr.study_cli("Leak-vs-noise study tables (Zhang et al. 2026).", argv)
     df = res.tasks[res.tasks["status"] == "done"].reset_index(drop=True)
     if df.empty or "cell" not in df:
         print("study_leak_vs_noise: no done tasks with a cell column; nothing to do")
@@ -135,9 +129,7 @@ def main(argv=None):
                          f"growth {r['growth_cm_step_mean']:.3f}  "
                          f"robust {r[top + '_mean']:.2f}  "
                          f"grid {r['grid_frac_mean']:.3f}/{r['grid_frac_null_mean']:.3f}")
-    with open(os.path.join(a.outdir, "lvn_summary.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    sr.write_summary(a.outdir, "lvn_summary.txt", lines)
 
     # robustness plot
     noises = sorted(grp["noise"].unique())

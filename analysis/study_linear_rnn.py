@@ -29,7 +29,6 @@ plateau, fast drop) has n_drops >= 2; a single smooth descent has 1.
 This is a simple heuristic, stated so that the number can be checked
 against the plot, not a fit of Proca et al.'s analytical solution.
 """
-import argparse
 import os
 import sys
 
@@ -96,12 +95,7 @@ def count_drops(step, loss, rel=0.25, min_share=0.10, bin_dec=0.1, plateau_bins=
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Linear-RNN study: loss curves and stages (Proca et al. 2025).")
-    ap.add_argument("files", nargs="+")
-    ap.add_argument("-o", "--outdir", required=True)
-    a = ap.parse_args(argv)
-    os.makedirs(a.outdir, exist_ok=True)
-    res = sr.load(a.files)
+    a, res = sr.study_cli("Linear-RNN study: loss curves and stages (Proca et al. 2025).", argv)
     df = res.tasks[res.tasks["status"].isin(["done", "diverged"])].reset_index(drop=True)
     if df.empty:
         print("study_linear_rnn: no done tasks; nothing to do")
@@ -144,9 +138,7 @@ def main(argv=None):
                      f"+- {r['final_loss_sem']:.3f}, error {r['final_err_cm_mean']:.1f} +- {r['final_err_cm_sem']:.1f} cm, "
                      f"t50 {r['t50_mean']:.0f} steps, drop width {r['width_decades_mean']:.2f} decades, "
                      f"drops {r['n_drops_mean']:.1f} (multi-stage in {r['frac_multi_stage']:.0%})")
-    with open(os.path.join(a.outdir, "linear_summary.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    sr.write_summary(a.outdir, "linear_summary.txt", lines)
 
     def panel_plot(split, line, path, title):
         svals = sorted(df[split].unique())

@@ -332,3 +332,26 @@ def sac(ratemap):
         r = num / den
     r[den <= 1e-12 * max(1.0, float(np.max(den)))] = np.nan
     return r
+
+
+def study_cli(description, argv=None, extra=None):
+    """The command line of the study scripts (analysis/study_*.py):
+    `FILES... -o OUTDIR` plus the options extra(parser) adds.  Creates
+    OUTDIR and loads the files; returns (args, Results)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("-o", "--outdir", required=True)
+    if extra:
+        extra(ap)
+    a = ap.parse_args(argv)
+    os.makedirs(a.outdir, exist_ok=True)
+    return a, load(a.files)
+
+
+def write_summary(outdir, name, lines):
+    """Write lines to OUTDIR/NAME (one per line) and print them."""
+    text = "\n".join(lines)
+    with open(os.path.join(outdir, name), "w") as f:
+        f.write(text + "\n")
+    print(text)
