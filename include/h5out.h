@@ -118,6 +118,11 @@ int h5out_open(H5Out *o, const char *path, int writable, MPI_Comm comm,
 int h5out_check(const H5Out *o, const H5OutMeta *meta, const int *task_ids, int n,
                 char *err, size_t errlen);
 
+/* Read the scalar string attribute `name` of obj (variable or fixed
+ * length) into a new malloc'ed string the caller frees; NULL if absent or
+ * unreadable.  Any process, no collective. */
+char *h5out_attr_str(hid_t obj, const char *name);
+
 /* Write one finished task into row `row`: its /tasks row with status
  * pending and every data row, then fsync (o->sync == H5OUT_SYNC_TASK),
  * then the row again with the final status (res->status).  Arrays of res may be NULL (a task that

@@ -322,9 +322,7 @@ fail:
     return rc;
 }
 
-/* Read a scalar string attribute (variable or fixed length) into a new
- * malloc'ed string; NULL if absent or unreadable. */
-static char *attr_read_str(hid_t obj, const char *name)
+char *h5out_attr_str(hid_t obj, const char *name)
 {
     hid_t a = -1, ft = -1, mt = -1;
     char *out = NULL;
@@ -1008,7 +1006,7 @@ static void diff_lines(const char *a, const char *b, char sign, char *out, size_
 
 int h5out_check(const H5Out *o, const H5OutMeta *meta, const int *task_ids, int n, char *err, size_t errlen)
 {
-    char *hash = attr_read_str(o->file, "spec_hash");
+    char *hash = h5out_attr_str(o->file, "spec_hash");
     char *canon = NULL, *shard = NULL;
     int rc = -1;
     if (!hash) {
@@ -1016,7 +1014,7 @@ int h5out_check(const H5Out *o, const H5OutMeta *meta, const int *task_ids, int 
         goto fail;
     }
     if (strcmp(hash, meta->spec_hash) != 0) {
-        canon = attr_read_str(o->file, "spec_canonical");
+        canon = h5out_attr_str(o->file, "spec_canonical");
         int shown = 0;
         snprintf(err, errlen, "%s was written by a different spec (hash %.12s..., this spec %.12s...); "
                               "differences (- in the file, + in this spec):",
@@ -1027,7 +1025,7 @@ int h5out_check(const H5Out *o, const H5OutMeta *meta, const int *task_ids, int 
         }
         goto fail;
     }
-    shard = attr_read_str(o->file, "shard");
+    shard = h5out_attr_str(o->file, "shard");
     const char *want = meta->shard ? meta->shard : "";
     if (strcmp(shard ? shard : "", want) != 0) {
         snprintf(err, errlen, "%s holds shard '%s', this run is shard '%s'", o->path, shard ? shard : "(none)",

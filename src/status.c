@@ -29,37 +29,13 @@
 
 /* ---- root attributes ---------------------------------------------------- */
 
-/* A scalar string attribute (variable or fixed length) as a new string;
- * "" when absent, NULL on error. */
+/* A scalar string attribute as a new string; "" when absent, NULL on
+ * error (h5out_attr_str reads it). */
 static char *read_attr_str(hid_t obj, const char *name)
 {
-    hid_t a = -1, ft = -1, mt = -1;
-    char *out = NULL;
     htri_t ex = H5Aexists(obj, name);
     if (ex < 0) return NULL;
-    if (ex == 0) return strdup("");
-    if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0) goto fail;
-    if ((ft = H5Aget_type(a)) < 0 || H5Tget_class(ft) != H5T_STRING) goto fail;
-    if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_cset(mt, H5Tget_cset(ft)) < 0) goto fail;
-    if (H5Tis_variable_str(ft) > 0) {
-        char *v = NULL;
-        if (H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &v) < 0) goto fail;
-        out = strdup(v ? v : "");
-        H5free_memory(v);
-    } else {
-        size_t n = H5Tget_size(ft);
-        if (H5Tset_size(mt, n + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0) goto fail;
-        if (!(out = calloc(n + 1, 1))) goto fail;
-        if (H5Aread(a, mt, out) < 0) {
-            free(out);
-            out = NULL;
-        }
-    }
-fail:
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
-    return out;
+    return ex == 0 ? strdup("") : h5out_attr_str(obj, name);
 }
 
 /* A scalar integer attribute, or -1 when absent or unreadable. */
