@@ -80,6 +80,23 @@ static int find_anchor(const Builder *b, const char *name)
 }
 
 /* Attach node (fresh or aliased) to the open collection, or make it the root. */
+/* Count `nodes` more nodes (aliases expanded) of nesting height `height`
+ * below the open collections against SPEC_MAX_NODES and SPEC_MAX_DEPTH.
+ * Returns 0, or -1 with msg set ("<what>more than N nodes" or the depth). */
+static int admit(Builder *b, long nodes, int height, const char *what, char *msg, size_t msglen)
+{
+    b->expanded += nodes;
+    if (b->expanded > SPEC_MAX_NODES) {
+        snprintf(msg, msglen, "%smore than %d nodes", what, SPEC_MAX_NODES);
+        return -1;
+    }
+    if (b->depth + height > SPEC_MAX_DEPTH) {
+        snprintf(msg, msglen, "nesting deeper than %d levels", SPEC_MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
 static int attach(Builder *b, int node)
 {
     if (b->depth == 0) {
@@ -168,27 +185,13 @@ int ydoc_parse(YDoc *doc, const char *text, size_t len, int *line, int *col, cha
                 snprintf(msg, msglen, "unknown alias *%s (anchors must be defined, and complete, before use)", name);
                 goto fail;
             }
-            b.expanded += doc->nodes[target].size;
-            if (b.expanded > SPEC_MAX_NODES) {
-                snprintf(msg, msglen, "aliases expand to more than %d nodes", SPEC_MAX_NODES);
+            if (admit(&b, doc->nodes[target].size, doc->nodes[target].height, "aliases expand to ", msg, msglen) < 0)
                 goto fail;
-            }
-            if (b.depth + doc->nodes[target].height > SPEC_MAX_DEPTH) {
-                snprintf(msg, msglen, "nesting deeper than %d levels", SPEC_MAX_DEPTH);
-                goto fail;
-            }
             if (attach(&b, target) < 0) goto fail;
             break;
         }
         case YAML_SCALAR_EVENT: {
-            if (++b.expanded > SPEC_MAX_NODES) {
-                snprintf(msg, msglen, "more than %d nodes", SPEC_MAX_NODES);
-                goto fail;
-            }
-            if (b.depth + 1 > SPEC_MAX_DEPTH) {
-                snprintf(msg, msglen, "nesting deeper than %d levels", SPEC_MAX_DEPTH);
-                goto fail;
-            }
+            if (admit(&b, 1, 1, "", msg, msglen) < 0) goto fail;
             int k = new_node(doc, YNODE_SCALAR, m);
             if (k < 0) goto fail;
             YNode *n = &doc->nodes[k];
@@ -203,14 +206,7 @@ int ydoc_parse(YDoc *doc, const char *text, size_t len, int *line, int *col, cha
         }
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT: {
-            if (++b.expanded > SPEC_MAX_NODES) {
-                snprintf(msg, msglen, "more than %d nodes", SPEC_MAX_NODES);
-                goto fail;
-            }
-            if (b.depth + 1 > SPEC_MAX_DEPTH) {
-                snprintf(msg, msglen, "nesting deeper than %d levels", SPEC_MAX_DEPTH);
-                goto fail;
-            }
+            if (admit(&b, 1, 1, "", msg, msglen) < 0) goto fail;
             int k = new_node(doc, ev.type == YAML_SEQUENCE_START_EVENT ? YNODE_SEQ : YNODE_MAP, m);
             if (k < 0) goto fail;
             if (attach(&b, k) < 0) goto fail;
