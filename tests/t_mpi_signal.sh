@@ -13,15 +13,7 @@
 # appears always leaves some pending, however fast the machine.
 set -u
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-pid=
-# Open MPI 4.1 puts every rank in its own process group: kill by pid
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" $(ps -o pid= --ppid "$pid") 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp, pid/ranks killed at exit, fail
 cat > "$tmp/slow.yaml" <<'YAML'
 name: slow
 model: {hidden: 64, activation: relu}
