@@ -29,6 +29,13 @@ PYTHON    ?= /usr/bin/python3
 CFLAGS    ?= -O2 -g
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# The core (src/base, spec, model, score, task) sees neither MPI nor HDF5:
+# it is compiled by the compiler mpicc wraps, with only OpenBLAS's and
+# libyaml's include paths, so a stray #include <mpi.h> or <hdf5.h> there
+# fails the build (docs/design.md, "Layers"; tests/t_layers.sh).
+CORE_PKGS  ?= $(BLAS_PKG) $(YAML_PKG)
+CORE_CC    ?= $(firstword $(shell $(CC) -showme:command 2>/dev/null) cc)
+CORE_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS) 2>/dev/null)
 
 WARN      := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes
 ifeq ($(WERROR),1)
@@ -38,20 +45,28 @@ ifneq ($(SANITIZER),)
 SAN_FLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-ALL_CPPFLAGS := -Iinclude -D_XOPEN_SOURCE=700 $(PKG_CFLAGS) $(CPPFLAGS)
-ALL_CFLAGS   := -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
-ALL_LDFLAGS  := $(LDFLAGS) $(SAN_FLAGS)
-LIBS         := $(PKG_LIBS) -lm
+ALL_CPPFLAGS  := -Isrc -D_XOPEN_SOURCE=700 $(PKG_CFLAGS) $(CPPFLAGS)
+CORE_CPPFLAGS := -Isrc -D_XOPEN_SOURCE=700 $(CORE_PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS    := -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS   := $(LDFLAGS) $(SAN_FLAGS)
+LIBS          := $(PKG_LIBS) -lm
 
-LIB_SRC   := $(filter-out src/main.c,$(sort $(wildcard src/*.c)))
-LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+# Layers, lowest first (docs/design.md): each may include only headers of
+# its own and lower layers (tests/t_layers.sh checks the includes).
+CORE_LAYERS := base spec model score task
+PAR_LAYERS  := io farm cli
+CORE_SRC  := $(sort $(foreach l,$(CORE_LAYERS),$(wildcard src/$(l)/*.c)))
+PAR_SRC   := $(filter-out src/cli/main.c,$(sort $(foreach l,$(PAR_LAYERS),$(wildcard src/$(l)/*.c))))
+CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+PAR_OBJ   := $(PAR_SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJ   := $(CORE_OBJ) $(PAR_OBJ)
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-HEADERS   := $(wildcard include/*.h include/*.def src/*.inc)
+HEADERS   := $(wildcard src/*/*.h src/*/*.def src/*/*.inc)
 
-.PHONY: all test test-only check-unit clean install uninstall deps bench demo fuzz study study-check study-cost
+.PHONY: all test test-only check-unit clean install uninstall deps bench demo fuzz study study-check study-cost core-probe
 REF_BIN   := $(BUILD)/tests/ref/rnn_dump
 all: $(BUILD)/sweep $(TEST_BIN) $(BENCH_BIN) $(REF_BIN) $(BUILD)/study_cost
 
@@ -68,19 +83,28 @@ $(BUILD)/.depcheck: Makefile
 	  echo "       (Debian: libhdf5-openmpi-dev; then HDF5_PKG=hdf5-openmpi)." >&2; exit 1; }
 	@touch $@
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/.depcheck
+$(CORE_OBJ): $(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/.depcheck
+	@mkdir -p $(dir $@)
+	$(CORE_CC) $(CORE_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(PAR_OBJ): $(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/.depcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-# The networks' element-wise loops (src/rnn_impl.inc) vectorise only with
+# Compile one file as the core is compiled (tests/t_layers.sh):
+#   make core-probe PROBE=file.c
+core-probe:
+	$(CORE_CC) $(CORE_CPPFLAGS) $(ALL_CFLAGS) -fsyntax-only $(PROBE)
+
+# The networks' element-wise loops (src/model/rnn_impl.inc) vectorise only with
 # GCC's dynamic cost model (-O2 uses "very cheap"): ~8% of a step at N = 512.
-$(BUILD)/obj/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic
+$(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic
 
 $(BUILD)/libsweep.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/sweep: src/main.c $(BUILD)/libsweep.a
+$(BUILD)/sweep: src/cli/main.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libsweep.a
@@ -189,10 +213,12 @@ study: study-check
 	exit $$rc
 
 install: $(BUILD)/sweep
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/sweep
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
 	install -m 0755 $(BUILD)/sweep $(DESTDIR)$(PREFIX)/bin/sweep
 	install -m 0644 $(BUILD)/libsweep.a $(DESTDIR)$(PREFIX)/lib/libsweep.a
-	install -m 0644 include/*.h include/*.def $(DESTDIR)$(PREFIX)/include/sweep/
+	for d in $(CORE_LAYERS) $(PAR_LAYERS); do \
+	  install -d $(DESTDIR)$(PREFIX)/include/sweep/$$d; \
+	  install -m 0644 $$(ls src/$$d/*.h src/$$d/*.def 2>/dev/null) $(DESTDIR)$(PREFIX)/include/sweep/$$d/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sweep $(DESTDIR)$(PREFIX)/lib/libsweep.a

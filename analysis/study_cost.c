@@ -1,5 +1,5 @@
 /* study_cost.c -- the estimated cost of a sweep spec, for the studies
- * (docs/studies.md).  Sums task_cost() (src/train.c: floating-point
+ * (docs/studies.md).  Sums task_cost() (src/task/train.c: floating-point
  * operations of training, evaluation, scoring, shuffle null and replay, the
  * scheduler's own estimate) over the spec's expanded tasks and turns it into
  * core-hours with a measured rate.
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
-#include "train.h"
+#include "spec/spec.h"
+#include "task/train.h"
 
 int main(int argc, char **argv)
 {

@@ -31,7 +31,7 @@
  *           cblas_sgemm itself (the executable's definition wins over
  *           OpenBLAS's when libsweep.a is linked in), records each call
  *           when asked to, and forwards to OpenBLAS's cblas_sgemm
- *           (dlsym RTLD_NEXT).  So the list cannot drift from src/rnn.c.
+ *           (dlsym RTLD_NEXT).  So the list cannot drift from src/model/rnn.c.
  * Steps and replays alternate (step, replay, step, replay, ...) so that
  * load from other processes hits both alike; each figure is the median
  * over --reps repetitions after --warmup.  Wall and CPU
@@ -48,15 +48,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "adam.h"
-#include "arena.h"
-#include "config.h"
-#include "place.h"
-#include "result.h"
-#include "rng.h"
-#include "rnn.h"
-#include "train.h"
-#include "traj.h"
+#include "model/adam.h"
+#include "model/arena.h"
+#include "base/config.h"
+#include "model/place.h"
+#include "base/result.h"
+#include "model/rng.h"
+#include "model/rnn.h"
+#include "task/train.h"
+#include "model/traj.h"
 
 /* ---- cblas_sgemm interposer ---------------------------------------- */
 

@@ -6,7 +6,7 @@
 
 Checks with h5py (and pandas for /tasks): every root attribute, every
 dataset's shape and dtype, the /tasks columns (one per setting of
-include/settings.def), the padding conventions, and that every task marked
+src/base/settings.def), the padding conventions, and that every task marked
 done or diverged has complete data (curves, evaluation errors, unit scores
 up to its own sizes; /replay metrics, trajectories inside the arena's
 box and occupancies when the task has replay on).  --complete: no task may be pending or failed.

@@ -4,13 +4,13 @@
 This is not a simulator and its numbers mean nothing scientifically.  It
 exists so that analysis/ can be tested independently of the C program: the
 file has the layout of docs/results-format.md (root attributes, one compound
-/tasks dataset with every setting of include/settings.def as a column,
+/tasks dataset with every setting of src/base/settings.def as a column,
 /curves/*, /units/* with the shuffle-null grid_p / grid_null, optional
 /units/ratemaps, optional /replay) with realistic shapes and a plausible
 structure (leaky beats vanilla, noise hurts, a few grid-like rate maps, a
 null threshold above the plain 0.3, replays that wander more with noise, one
 diverged and one failed task).  The settings columns and enum
-names are read from include/settings.def and src/config.c, so the fixture
+names are read from src/base/settings.def and src/base/config.c, so the fixture
 follows the real table.  tests/t_analysis.sh also runs the report on a file
 written by the real program whenever the binary can run a sweep.
 
@@ -35,11 +35,11 @@ INT_KINDS = {"INT": np.int32, "BOOL": np.int32}
 
 
 def read_settings():
-    """([(key, kind, default)], {enum key: string width}) from include/settings.def
-    and the enum name lists of src/config.c."""
-    text = open(os.path.join(ROOT, "include", "settings.def")).read()
+    """([(key, kind, default)], {enum key: string width}) from src/base/settings.def
+    and the enum name lists of src/base/config.c."""
+    text = open(os.path.join(ROOT, "src", "base", "settings.def")).read()
     rows = re.findall(r"^SETTING\(\s*(\w+),\s*(\w+),\s*(\w+),\s*([^,]+),", text, re.M)
-    csrc = open(os.path.join(ROOT, "src", "config.c")).read()
+    csrc = open(os.path.join(ROOT, "src", "base", "config.c")).read()
     enums = {}
     for name, body in re.findall(r"config_enum_(\w+)\[\]\s*=\s*\{([^}]*)\}", csrc, re.S):
         enums[name] = re.findall(r'"([^"]*)"', body)
@@ -55,7 +55,7 @@ def read_settings():
 
 
 def ignored(key, cfg):
-    """Mirror of config_ignored() in src/config.c."""
+    """Mirror of config_ignored() in src/base/config.c."""
     cell = cfg["cell"]
     if key == "tau":
         return cell == "vanilla"

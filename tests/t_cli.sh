@@ -16,7 +16,7 @@ expect_rc() {  # want, description
 }
 
 # --version: SWEEP_VERSION from sweep.h
-ver=$(sed -n 's/^#define SWEEP_VERSION "\(.*\)"/\1/p' include/sweep.h)
+ver=$(sed -n 's/^#define SWEEP_VERSION "\(.*\)"/\1/p' src/base/sweep.h)
 run "$SWEEP" --version
 expect_rc 0 "--version"
 [ "$out" = "sweep $ver" ] || fail "--version printed '$out', want 'sweep $ver'"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_replay_ref.sh -- the replay metrics (src/replay.c) against a numpy
+# t_replay_ref.sh -- the replay metrics (src/model/replay.c) against a numpy
 # implementation of the same formulas (tests/ref/replay_ref.py).
 #   test_replay --dump writes, for a square, a triangle and a T-maze
 #   (momentum cell, noisy replay, 24 starts x 150 steps, 12 x 12 bins):

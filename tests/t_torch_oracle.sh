@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_torch_oracle.sh -- the float networks (src/rnn.c) and Adam (src/adam.c)
+# t_torch_oracle.sh -- the float networks (src/model/rnn.c) and Adam (src/model/adam.c)
 # against PyTorch autograd and torch.optim.Adam: every cell x activation
 # with cross-entropy targets and every cell with the Cartesian MSE target
 # (tests/ref/rnn_dump.c writes the cases, tests/ref/rnn_torch.py checks

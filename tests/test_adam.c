@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "adam.h"
-#include "rng.h"
+#include "model/adam.h"
+#include "model/rng.h"
 #include "testlib.h"
 
 /* Two steps worked by hand, lr 0.1, betas (0.9, 0.999), eps 1e-8.

@@ -1,6 +1,6 @@
 /* test_config.c -- the settings table, defaults and derived sizes. */
-#include "config.h"
-#include "result.h"
+#include "base/config.h"
+#include "base/result.h"
 #include "testlib.h"
 
 #include <string.h>

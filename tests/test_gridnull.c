@@ -21,13 +21,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "arena.h"
-#include "config.h"
-#include "gridnull.h"
-#include "rng.h"
-#include "spatial.h"
+#include "model/arena.h"
+#include "base/config.h"
+#include "score/gridnull.h"
+#include "model/rng.h"
+#include "score/spatial.h"
 #include "testlib.h"
-#include "traj.h"
+#include "model/traj.h"
 
 /* CPU seconds of this process (the machine is shared: wall time is noisy) */
 static double now_s(void)

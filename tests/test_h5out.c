@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h5out.h"
+#include "io/h5out.h"
 #include "testlib.h"
 
 static void fill_result(TaskResult *r, int id)

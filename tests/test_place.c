@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "config.h"
-#include "place.h"
-#include "rng.h"
+#include "model/arena.h"
+#include "base/config.h"
+#include "model/place.h"
+#include "model/rng.h"
 #include "testlib.h"
 
 /* Index of the j-th nearest centre (j = 0 nearest) by brute force. */

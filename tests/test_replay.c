@@ -22,14 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "config.h"
-#include "place.h"
-#include "replay.h"
-#include "rng.h"
-#include "rnn.h"
+#include "model/arena.h"
+#include "base/config.h"
+#include "model/place.h"
+#include "model/replay.h"
+#include "model/rng.h"
+#include "model/rnn.h"
 #include "testlib.h"
-#include "traj.h"
+#include "model/traj.h"
 
 /* A task: arena, place cells (RNG_PLACE) and a network at its RNG_INIT
  * weights, sized for (Bmax, Tmax). */
@@ -184,7 +184,7 @@ static void test_pure_noise_cartesian(void)
     const int H = cfg.replay_steps, G = cfg.ratemap_bins;
     Task k;
     ReplayResult out = {0};
-    int ok = task_make(&k, &cfg, 1, 1) == 0 && replay_alloc(&out, &cfg) == 0;
+    int ok = task_make(&k, &cfg, 1, 1) == 0 && result_replay_alloc(&out, &cfg) == 0;
     TEST_CHECK(ok, "setup");
     if (!ok) goto done;
     const int N = k.m.c.N;
@@ -246,7 +246,7 @@ static void test_pure_noise_cartesian(void)
     TEST_CHECK(out.traj[0] == 0 && out.traj[1] == 0, "x_0 = 0");
     free(q), free(pr), free(mask);
 done:
-    replay_free(&out);
+    result_replay_free(&out);
     task_free(&k);
 }
 
@@ -271,7 +271,7 @@ static void test_pure_noise_place(void)
     const int H = cfg.replay_steps, G = cfg.ratemap_bins, M = 60000;
     Task k;
     ReplayResult out = {0};
-    int ok = task_make(&k, &cfg, 1, 1) == 0 && replay_alloc(&out, &cfg) == 0;
+    int ok = task_make(&k, &cfg, 1, 1) == 0 && result_replay_alloc(&out, &cfg) == 0;
     TEST_CHECK(ok, "setup");
     if (!ok) goto done;
     const int N = k.m.c.N, D = k.m.c.D;
@@ -318,7 +318,7 @@ static void test_pure_noise_place(void)
     TEST_CHECK(out.outside == 0, "place decoding stays in the square: outside %g", out.outside);
     free(z), free(x), free(qg);
 done:
-    replay_free(&out);
+    result_replay_free(&out);
     task_free(&k);
 }
 
@@ -342,7 +342,7 @@ static void test_momentum_is_leaky(void)
         cfg.cell = cells[i];
         cfg.lambda_v = lv[i];
         Task k;
-        int ok = task_make(&k, &cfg, 1, 1) == 0 && replay_alloc(&o[i], &cfg) == 0;
+        int ok = task_make(&k, &cfg, 1, 1) == 0 && result_replay_alloc(&o[i], &cfg) == 0;
         TEST_CHECK(ok, "setup %d", i);
         if (ok) {
             for (size_t j = 0; j < (size_t)k.m.c.N * k.m.c.N; j++) k.m.w_rec[j] *= 3.0f;
@@ -367,7 +367,7 @@ static void test_momentum_is_leaky(void)
     /* and lambda_v < 1 is a different cell: the test above can fail */
     TEST_CHECK(fabs(o[2].speed_cm - o[0].speed_cm) > 1e-3 * o[0].speed_cm, "momentum(0.3) %g vs leaky %g",
                o[2].speed_cm, o[0].speed_cm);
-    for (int i = 0; i < 3; i++) replay_free(&o[i]);
+    for (int i = 0; i < 3; i++) result_replay_free(&o[i]);
 }
 
 /* ---- 5. determinism, noise 0, untrained baseline, burn-in, masks ------- */
@@ -379,7 +379,7 @@ static void test_misc(void)
     cfg.cell = CELL_ADAPTIVE_MOMENTUM;
     Task k;
     ReplayResult a = {0}, b = {0};
-    int ok = task_make(&k, &cfg, 1, 1) == 0 && replay_alloc(&a, &cfg) == 0 && replay_alloc(&b, &cfg) == 0;
+    int ok = task_make(&k, &cfg, 1, 1) == 0 && result_replay_alloc(&a, &cfg) == 0 && result_replay_alloc(&b, &cfg) == 0;
     TEST_CHECK(ok, "setup");
     if (!ok) goto done;
     /* the network is at its RNG_INIT weights: the baseline is itself */
@@ -428,8 +428,8 @@ static void test_misc(void)
         TEST_CHECK(replay_run(&k.m, &k.pc, &k.a, &cfg, NULL, &b) == 0 && b.sigma == 0, "noise 0 run");
     }
 done:
-    replay_free(&a);
-    replay_free(&b);
+    result_replay_free(&a);
+    result_replay_free(&b);
     task_free(&k);
 
     /* masks: the T-maze at L = 2.2, G = 20 has corridors of exactly 4 bins:
@@ -488,7 +488,7 @@ static int dump(const char *dir)
         ReplayResult out = {0};
         TrajBatch tb = {0};
         unsigned char *mask = malloc((size_t)G * G);
-        int ok = task_make(&k, &cfg, 1, 1) == 0 && replay_alloc(&out, &cfg) == 0 && traj_alloc(&tb, R, H) == 0 && mask;
+        int ok = task_make(&k, &cfg, 1, 1) == 0 && result_replay_alloc(&out, &cfg) == 0 && traj_alloc(&tb, R, H) == 0 && mask;
         if (ok) {
             for (size_t j = 0; j < (size_t)k.m.c.N * k.m.c.N; j++) k.m.w_rec[j] *= 3.0f;
             ok = replay_run(&k.m, &k.pc, &k.a, &cfg, NULL, &out) == 0;
@@ -526,7 +526,7 @@ static int dump(const char *dir)
         }
         free(mask);
         traj_free(&tb);
-        replay_free(&out);
+        result_replay_free(&out);
         task_free(&k);
     }
     return rc;

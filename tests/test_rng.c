@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rng.h"
+#include "model/rng.h"
 #include "testlib.h"
 
 #define NS 1000000

@@ -3,7 +3,7 @@
  * widths that exercise the vectorised softmax of the cross-entropy loss:
  * D below one lane block (16 floats), several blocks plus a tail, and
  * whole blocks only.  The float path has its own exp (rnn_expf_neg_ in
- * src/rnn.c) and lane-wise partial sums; the double path uses libm's exp.
+ * src/model/rnn.c) and lane-wise partial sums; the double path uses libm's exp.
  * Also: large logit ranges (exp clamped at -87), and that a NaN logit
  * makes the loss NaN.
  *
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
-#include "rnn.h"
+#include "model/rng.h"
+#include "model/rnn.h"
 #include "testlib.h"
 
 enum { B = 3, T = 5, N = 24 };

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rnn.h"
+#include "model/rnn.h"
 #include "testlib.h"
 
 enum { B = 3, T = 5, N = 8, DP = 6 };

@@ -11,8 +11,8 @@
  *   DIR/ratemap.bin    samples and the C rate maps (binning check)
  * Binary layout (little endian, no padding), see write_dump / write_ratemap.
  */
-#include "config.h"
-#include "spatial.h"
+#include "base/config.h"
+#include "score/spatial.h"
 #include "testlib.h"
 
 #include <math.h>

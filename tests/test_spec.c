@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
-#include "spec.h"
+#include "spec/sha256.h"
+#include "spec/spec.h"
 #include "testlib.h"
 
 static int load(Spec *s, const char *text, char *err, size_t len)

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "result.h"
+#include "base/config.h"
+#include "base/result.h"
 #include "testlib.h"
-#include "train.h"
+#include "task/train.h"
 
 static double now_s(void)
 {

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "config.h"
-#include "rng.h"
+#include "model/arena.h"
+#include "base/config.h"
+#include "model/rng.h"
 #include "testlib.h"
-#include "traj.h"
+#include "model/traj.h"
 
 static const char *const shape_name[] = {"square", "circle", "triangle", "hexagon", "tmaze"};
 

@@ -1,5 +1,5 @@
 /* fuzz_spec.c -- libFuzzer harness for the spec parser, validator and
- * expander (src/spec.c, src/spec_yaml.c, src/config.c, src/sha256.c).
+ * expander (src/spec/spec.c, src/spec/spec_yaml.c, src/base/config.c, src/spec/sha256.c).
  *
  * Each input is a candidate spec file.  It goes through spec_load_string;
  * when it parses, the task table is printed (to /dev/null) and the summary
@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "spec.h"
+#include "base/config.h"
+#include "spec/spec.h"
 
 static FILE *devnull;
 

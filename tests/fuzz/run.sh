@@ -4,8 +4,8 @@
 #   bash tests/fuzz/run.sh [SECONDS]        (default 60; 0 = build and replay only)
 #
 # Builds tests/fuzz/fuzz_spec.c with clang -fsanitize=fuzzer,address,undefined
-# against the spec sources (src/spec.c, src/spec_yaml.c, src/config.c,
-# src/sha256.c; libyaml from Debian), then runs libFuzzer for SECONDS on one
+# against the spec sources (src/spec/spec.c, src/spec/spec_yaml.c, src/base/config.c,
+# src/spec/sha256.c; libyaml from Debian), then runs libFuzzer for SECONDS on one
 # core.  Seeds: tests/fuzz/corpus/ (the bad specs of tests/test_spec.c and
 # hostile YAML) and sweeps/*.yaml; the inputs libFuzzer finds accumulate in
 # $FUZZ_DIR/corpus, so later runs start where earlier ones stopped.
@@ -23,7 +23,7 @@
 #                sanitizers and ~1.5 s in the real program)
 #   FUZZ_RSS_MB  memory limit in MB, also the largest single malloc (default 2048)
 #   FUZZ_ARGS    extra libFuzzer flags
-#   FUZZ_SRC     directory of spec.c, spec_yaml.c, config.c, sha256.c (default
+#   FUZZ_SRC     source root holding spec/ and base/ (default
 #                src; point it at a patched copy to try a fix)
 #   NO_INSTALL=1 do not try to install clang / libclang-rt-14-dev
 set -u
@@ -61,18 +61,18 @@ fi
 
 # ---- build (only when a source is newer than the binary) -----------------
 FUZZ_SRC=${FUZZ_SRC:-src}
-srcs=(tests/fuzz/fuzz_spec.c "$FUZZ_SRC"/spec.c "$FUZZ_SRC"/spec_yaml.c "$FUZZ_SRC"/config.c "$FUZZ_SRC"/sha256.c)
+srcs=(tests/fuzz/fuzz_spec.c "$FUZZ_SRC"/spec/spec.c "$FUZZ_SRC"/spec/spec_yaml.c "$FUZZ_SRC"/base/config.c "$FUZZ_SRC"/spec/sha256.c)
 bin=$FUZZ_DIR/fuzz_spec
 rebuild=0
 [ -x "$bin" ] || rebuild=1
 [ "$(cat "$bin.src" 2>/dev/null)" = "$FUZZ_SRC" ] || rebuild=1
-for f in "${srcs[@]}" include/*.h include/*.def; do
+for f in "${srcs[@]}" "$FUZZ_SRC"/*/*.h "$FUZZ_SRC"/*/*.def; do
   [ "$f" -nt "$bin" ] && rebuild=1
 done
 if [ $rebuild = 1 ]; then
   echo "fuzz: building $bin"
   # shellcheck disable=SC2046
-  "$CLANG" -std=c11 -g -O1 -D_XOPEN_SOURCE=700 -Iinclude $(pkg-config --cflags yaml-0.1) \
+  "$CLANG" -std=c11 -g -O1 -D_XOPEN_SOURCE=700 -I"$FUZZ_SRC" $(pkg-config --cflags yaml-0.1) \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
     -Wall -Wextra -Wno-unused-parameter \
     "${srcs[@]}" -o "$bin.tmp" $(pkg-config --libs yaml-0.1) -lm || { echo "fuzz: build failed" >&2; exit 1; }
@@ -84,9 +84,9 @@ fi
 dict=$FUZZ_DIR/spec.dict
 {
   cat tests/fuzz/yaml.dict
-  echo "# generated from include/settings.def and src/config.c"
-  sed -n 's/^SETTING([a-z]*, *\([a-z_0-9]*\),.*/"\1: "/p' include/settings.def
-  awk '/^const char \*const config_enum_/{on=1} /^#define/{on=0} on' src/config.c | grep -o '"[a-z_]*"' | sort -u
+  echo "# generated from src/base/settings.def and src/base/config.c"
+  sed -n 's/^SETTING([a-z]*, *\([a-z_0-9]*\),.*/"\1: "/p' src/base/settings.def
+  awk '/^const char \*const config_enum_/{on=1} /^#define/{on=0} on' src/base/config.c | grep -o '"[a-z_]*"' | sort -u
 } >"$dict"
 
 # ---- regression: every saved crash must now load cleanly ------------------

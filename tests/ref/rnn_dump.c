@@ -25,9 +25,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "adam.h"
-#include "rng.h"
-#include "rnn.h"
+#include "model/adam.h"
+#include "model/rng.h"
+#include "model/rnn.h"
 
 enum { B = 4, T = 7, N = 16, DP = 10, STEPS = 5 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""rnn_torch.py -- PyTorch (autograd) oracle for the networks of src/rnn.c.
+"""rnn_torch.py -- PyTorch (autograd) oracle for the networks of src/model/rnn.c.
 
     /usr/bin/python3 tests/ref/rnn_torch.py DIR
 

@@ -1,0 +1,451 @@
+/* scheduler.c -- the rank-0 scheduler, the workers, signals and progress.
+ *
+ * Messages (MPI_COMM of the job, small, eager):
+ *   worker -> 0, TAG_REPORT: double[4] {row just finished or -1, its status,
+ *                            its wall seconds, the worker's signal level}
+ *   0 -> worker, TAG_CMD:    int[2] {CMD_ASSIGN, row or -1 (= quit)}
+ *                            int[2] {CMD_ABANDON, -1} (stop the running task)
+ * A worker only receives CMD_ASSIGN in reply to a report, so a TAG_CMD
+ * message that arrives while it runs a task is always CMD_ABANDON.
+ * The reply to a report is the next assignment, so one task costs one round
+ * trip.  Nobody blocks in MPI_Recv/MPI_Send-with-rendezvous: waiting is a
+ * pre-posted MPI_Irecv polled with MPI_Test, plus nanosleep, so idle ranks
+ * do not spin a core.  (Not MPI_Iprobe: with Open MPI 4.1 an
+ * MPI_Iprobe(MPI_ANY_SOURCE) polled between naps sees a message hundreds
+ * of microseconds to milliseconds late; a posted receive completes at the
+ * next MPI_Test: 19 us against 800 us per round trip, measured.)  The naps
+ * adapt: they start short (NAP_MIN_NS) after a message and double while
+ * nothing arrives, up to a cap (rank 0: NAP_SCHED_MAX_NS, a worker waiting
+ * for its assignment: NAP_WORKER_MAX_NS).  While work flows rank 0 answers
+ * within tens of microseconds; when tasks are long it sleeps at the cap.
+ */
+#include "farm/scheduler.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <unistd.h>
+
+#include "io/check.h"
+#include "base/result.h"
+#include "task/train.h"
+
+enum { TAG_REPORT = 101, TAG_CMD = 102 };
+enum { CMD_ASSIGN = 1, CMD_ABANDON = 2 };
+#define REPORT_LEN 4
+#define NAP_MIN_NS 2000L             /* first nap after a message */
+#define NAP_SCHED_MAX_NS 4000000L    /* rank 0's cap: 4 ms (idle: ~250 wake-ups/s) */
+#define NAP_WORKER_MAX_NS 500000L    /* a waiting worker's cap: 0.5 ms */
+
+/* ---- signals ------------------------------------------------------------ */
+
+_Static_assert(_Generic((sig_atomic_t)0, int: 1, default: 0), "sig_atomic_t must be int (TaskHooks.stop)");
+
+static volatile sig_atomic_t sig_level;   /* SchedLevel reached by signals */
+static volatile sig_atomic_t sig_first;   /* number of the first signal */
+static volatile sig_atomic_t stop_flag;   /* what task_run polls */
+
+static void on_signal(int sig)
+{
+    if (!sig_first) sig_first = sig;
+    if (sig == SIGUSR1 || sig == SIGUSR2) {
+        if (sig_level >= SCHED_DRAIN) {
+            sig_level = SCHED_STOP;
+            stop_flag = 1;
+        } else {
+            sig_level = SCHED_DRAIN;
+        }
+        return;
+    }
+    if (sig == SIGINT && sig_level == SCHED_STOP) {
+        /* a second Ctrl-C: the user wants out now */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(SIGINT, &dfl, NULL);
+        raise(SIGINT);
+        return;
+    }
+    sig_level = SCHED_STOP;
+    stop_flag = 1;
+}
+
+void sched_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+int sched_signal_level(void) { return sig_level; }
+
+const char *sched_signal_name(void)
+{
+    switch (sig_first) {
+    case 0: return "";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+    default: return "signal";
+    }
+}
+
+volatile int *sched_stop_flag(void) { return (volatile int *)&stop_flag; }
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void nap(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return NAN;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+char *sched_hms(double s, char *buf, size_t len)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    long t = lround(s);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+    return buf;
+}
+
+typedef struct CostRow {
+    double cost;
+    int id, row;
+} CostRow;
+
+static int cmp_cost(const void *a, const void *b)
+{
+    const CostRow *x = a, *y = b;
+    if (x->cost > y->cost) return -1;
+    if (x->cost < y->cost) return 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void sched_order(const Spec *spec, const H5Out *out, int *rows, int n)
+{
+    CostRow *c = malloc((n ? (size_t)n : 1) * sizeof *c);
+    if (!c) sweep_fatal(__FILE__, __LINE__, "out of memory ordering %d tasks", n);
+    for (int i = 0; i < n; i++) {
+        c[i].row = rows[i];
+        c[i].id = out->task_ids[rows[i]];
+        c[i].cost = task_cost(&spec->tasks[c[i].id]);
+    }
+    qsort(c, (size_t)n, sizeof *c, cmp_cost);
+    for (int i = 0; i < n; i++) rows[i] = c[i].row;
+    free(c);
+}
+
+/* ---- progress (rank 0) ---------------------------------------------------- */
+
+typedef struct Progress {
+    const SchedOptions *opt;
+    int tty;
+    double last;               /* MPI_Wtime of the last line */
+    int n_rows, n_before, n_todo;
+    int done, diverged, failed, abandoned, running, next;
+    double cost_done, cost_left;   /* finished this run / running + not started */
+    const char *task_line;     /* extra text (one-rank mode: current task) */
+} Progress;
+
+static void progress_print(Progress *p, int final)
+{
+    double now = MPI_Wtime();
+    double every = p->tty ? 0.5 : (p->opt->progress_every > 0 ? p->opt->progress_every : 30);
+    if (!final && now - p->last < every) return;
+    p->last = now;
+    double el = now - p->opt->t0;
+    double eta = p->cost_done > 0 ? (now - p->opt->t0) * p->cost_left / p->cost_done : NAN;
+    char e1[32], e2[32], line[512];
+    int left = p->n_todo - p->next + p->abandoned;   /* abandoned tasks are left pending */
+    snprintf(line, sizeof line, "%d/%d done (%d diverged, %d failed), %d running, %d left | %s elapsed, ETA %s%s%s",
+             p->n_before + p->done + p->diverged, p->n_rows, p->diverged, p->failed, p->running, left,
+             sched_hms(el, e1, sizeof e1), p->running + left == 0 ? "0:00" : sched_hms(eta, e2, sizeof e2),
+             p->task_line ? " | " : "", p->task_line ? p->task_line : "");
+    if (p->tty) {
+        fprintf(stderr, "\r\033[Ksweep: %s%s", line, final ? "\n" : "");
+    } else {
+        fprintf(stderr, "sweep: %s\n", line);
+    }
+    fflush(stderr);
+}
+
+/* ---- running one task (any rank) ------------------------------------------ */
+
+typedef struct WorkerCtx {
+    MPI_Comm comm;
+    int size;
+    Progress *prog;            /* one-rank mode: rank 0's progress, else NULL */
+    int id, steps;
+    char line[160];
+} WorkerCtx;
+
+static void worker_hook(void *ctx, int step, float loss, float err_cm, double steps_per_s)
+{
+    WorkerCtx *w = ctx;
+    if (w->size > 1) {
+        int flag = 0;
+        CHECK_MPI(MPI_Iprobe(0, TAG_CMD, w->comm, &flag, MPI_STATUS_IGNORE));
+        if (flag) {
+            int cmd[2];
+            CHECK_MPI(MPI_Recv(cmd, 2, MPI_INT, 0, TAG_CMD, w->comm, MPI_STATUS_IGNORE));
+            if (cmd[0] != CMD_ABANDON)
+                sweep_fatal(__FILE__, __LINE__, "scheduler protocol: command %d while running a task", cmd[0]);
+            stop_flag = 1;
+        }
+        return;
+    }
+    /* one rank: this rank is also the scheduler */
+    Progress *p = w->prog;
+    snprintf(w->line, sizeof w->line, "task %d step %d/%d loss %.4g err %.2f cm %.0f steps/s", w->id, step,
+             w->steps, (double)loss, (double)err_cm, steps_per_s);
+    p->task_line = w->line;
+    progress_print(p, 0);
+    p->task_line = NULL;
+}
+
+/* Run and write row `row`; returns its status (pending if abandoned). */
+static int run_row(const Spec *spec, H5Out *out, int row, WorkerCtx *w, int rank, double *wall)
+{
+    int id = out->task_ids[row];
+    const TaskConfig *cfg = &spec->tasks[id];
+    TaskResult res;
+    TaskHooks hooks = {worker_hook, w, sched_stop_flag()};
+    double t = MPI_Wtime();
+    w->id = id;
+    w->steps = cfg->steps;
+    if (result_alloc(&res, cfg) < 0) {
+        memset(&res, 0, sizeof res);
+        res.status = TASK_FAILED;
+        snprintf(res.message, sizeof res.message, "out of memory allocating the result arrays");
+        res.wall_s = res.train_s = res.eval_s = 0;
+        res.final_loss = res.final_err_cm = res.grid_frac = res.max_score60 = res.mean_score60 = NAN;
+    } else if (task_run(cfg, &res, &hooks) < 0 && res.status != TASK_FAILED) {
+        res.status = TASK_FAILED;
+        if (!res.message[0]) snprintf(res.message, sizeof res.message, "task_run failed");
+    }
+    int status = res.status;
+    if (status == TASK_FAILED) sweep_log("task %d failed: %s", id, res.message);
+    if (status == TASK_DIVERGED) sweep_log("task %d diverged: %s", id, res.message);
+    if (status != TASK_PENDING && h5out_write_task(out, row, cfg, &res, rank) < 0) status = TASK_FAILED;
+    result_free(&res);
+    *wall = MPI_Wtime() - t;
+    return status;
+}
+
+/* ---- the loops ------------------------------------------------------------ */
+
+static int level_now(const SchedOptions *opt, char *reason, size_t len)
+{
+    int lv = sig_level;
+    if (lv && !reason[0]) snprintf(reason, len, "%s", sched_signal_name());
+    if (opt->time_limit > 0 && MPI_Wtime() - opt->t0 >= opt->time_limit) {
+        if (!reason[0]) snprintf(reason, len, "time limit (%g s)", opt->time_limit);
+        if (lv < SCHED_DRAIN) lv = SCHED_DRAIN;
+    }
+    return lv;
+}
+
+static void count(Progress *p, int status)
+{
+    if (status == TASK_DONE) p->done++;
+    else if (status == TASK_DIVERGED) p->diverged++;
+    else if (status == TASK_FAILED) p->failed++;
+    else p->abandoned++;
+}
+
+static void run_alone(const Spec *spec, H5Out *out, const int *order, double *cost, Progress *p,
+                      char *reason, size_t rlen, MPI_Comm comm)
+{
+    WorkerCtx w = {comm, 1, p, -1, 0, ""};
+    while (p->next < p->n_todo) {
+        if (level_now(p->opt, reason, rlen) != SCHED_RUN) break;
+        int i = p->next++;
+        double wall;
+        p->running = 1;
+        int st = run_row(spec, out, order[i], &w, 0, &wall);
+        p->running = 0;
+        count(p, st);
+        p->cost_left -= cost[i];
+        if (st != TASK_PENDING) p->cost_done += cost[i];
+        progress_print(p, 0);
+    }
+    level_now(p->opt, reason, rlen);
+}
+
+static void run_scheduler(const int *order, const double *cost, Progress *p, char *reason, size_t rlen,
+                          MPI_Comm comm, int size)
+{
+    int *busy = malloc((size_t)size * sizeof *busy);   /* index into order of each worker's task, or -1 */
+    if (!busy) sweep_fatal(__FILE__, __LINE__, "out of memory");
+    for (int r = 0; r < size; r++) busy[r] = -1;
+    int active = size - 1, abandon_sent = 0, level = SCHED_RUN;
+    long ns = NAP_MIN_NS;
+    double rbuf[REPORT_LEN];
+    MPI_Request req;
+    CHECK_MPI(MPI_Irecv(rbuf, REPORT_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REPORT, comm, &req));
+    while (active > 0) {
+        int lv = level_now(p->opt, reason, rlen);
+        if (lv > level) level = lv;
+        if (level == SCHED_STOP && !abandon_sent) {
+            int cmd[2] = {CMD_ABANDON, -1};
+            for (int r = 1; r < size; r++)
+                if (busy[r] >= 0) CHECK_MPI(MPI_Send(cmd, 2, MPI_INT, r, TAG_CMD, comm));
+            abandon_sent = 1;
+        }
+        int flag = 0;
+        MPI_Status ms;
+        CHECK_MPI(MPI_Test(&req, &flag, &ms));
+        if (!flag) {
+            progress_print(p, 0);
+            nap(ns);
+            if (ns < NAP_SCHED_MAX_NS) ns = ns * 2 < NAP_SCHED_MAX_NS ? ns * 2 : NAP_SCHED_MAX_NS;
+            continue;
+        }
+        ns = NAP_MIN_NS;
+        double rep[REPORT_LEN];
+        memcpy(rep, rbuf, sizeof rep);
+        int w = ms.MPI_SOURCE;
+        if (busy[w] >= 0) {
+            int i = busy[w];
+            busy[w] = -1;
+            p->running--;
+            count(p, (int)rep[1]);
+            p->cost_left -= cost[i];
+            if ((int)rep[1] != TASK_PENDING) p->cost_done += cost[i];
+        }
+        int wlevel = (int)rep[3];
+        if (wlevel > level) {
+            level = wlevel;
+            if (!reason[0]) snprintf(reason, rlen, "a signal to rank %d", w);
+        }
+        int cmd[2] = {CMD_ASSIGN, -1};
+        if (level == SCHED_RUN && p->next < p->n_todo) {
+            busy[w] = p->next;
+            cmd[1] = order[p->next++];
+            p->running++;
+        } else {
+            active--;
+        }
+        CHECK_MPI(MPI_Send(cmd, 2, MPI_INT, w, TAG_CMD, comm));
+        if (active > 0) CHECK_MPI(MPI_Irecv(rbuf, REPORT_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REPORT, comm, &req));
+    }
+    /* every worker has had its quit: no report is left to match req */
+    free(busy);
+}
+
+static void run_worker(const Spec *spec, H5Out *out, MPI_Comm comm, int rank, int size)
+{
+    WorkerCtx w = {comm, size, NULL, -1, 0, ""};
+    double rep[REPORT_LEN] = {-1, 0, 0, 0};
+    for (;;) {
+        rep[3] = sig_level;
+        CHECK_MPI(MPI_Send(rep, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, comm));
+        int cmd[2];
+        long ns = NAP_MIN_NS;
+        MPI_Request req;
+        CHECK_MPI(MPI_Irecv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, &req));
+        for (;;) {
+            int flag = 0;
+            CHECK_MPI(MPI_Test(&req, &flag, MPI_STATUS_IGNORE));
+            if (flag) {
+                if (cmd[0] == CMD_ASSIGN) break;
+                /* an abandon for a task already finished: wait on */
+                CHECK_MPI(MPI_Irecv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, &req));
+                ns = NAP_MIN_NS;
+                continue;
+            }
+            nap(ns);
+            if (ns < NAP_WORKER_MAX_NS) ns = ns * 2 < NAP_WORKER_MAX_NS ? ns * 2 : NAP_WORKER_MAX_NS;
+        }
+        if (cmd[1] < 0) break;
+        double wall;
+        int st = run_row(spec, out, cmd[1], &w, rank, &wall);
+        rep[0] = cmd[1];
+        rep[1] = st;
+        rep[2] = wall;
+    }
+}
+
+int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const SchedOptions *opt, MPI_Comm comm,
+              SchedStats *st)
+{
+    int rank, size;
+    CHECK_MPI(MPI_Comm_rank(comm, &rank));
+    CHECK_MPI(MPI_Comm_size(comm, &size));
+    memset(st, 0, sizeof *st);
+    stop_flag = sig_level == SCHED_STOP;
+#ifdef __linux__
+    /* short naps must be short: the default timer slack (50 us) would round
+     * every nap of the adaptive poll up to 50 us */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+#endif
+    double t_start = MPI_Wtime(), cpu_start = cpu_seconds();
+    if (rank == 0) {
+        int *order = malloc((n_todo ? (size_t)n_todo : 1) * sizeof *order);
+        double *cost = malloc((n_todo ? (size_t)n_todo : 1) * sizeof *cost);
+        if (!order || !cost) sweep_fatal(__FILE__, __LINE__, "out of memory");
+        memcpy(order, todo, (size_t)n_todo * sizeof *order);
+        sched_order(spec, out, order, n_todo);
+        Progress p;
+        memset(&p, 0, sizeof p);
+        p.opt = opt;
+        p.tty = isatty(STDERR_FILENO);
+        p.last = MPI_Wtime();
+        p.n_rows = out->n_rows;
+        p.n_todo = n_todo;
+        p.n_before = out->n_rows - n_todo;
+        for (int i = 0; i < n_todo; i++) {
+            cost[i] = task_cost(&spec->tasks[out->task_ids[order[i]]]);
+            p.cost_left += cost[i];
+        }
+        /* rows not to run are done or diverged (failed ones are re-run) */
+        if (size == 1)
+            run_alone(spec, out, order, cost, &p, st->stop_reason, sizeof st->stop_reason, comm);
+        else
+            run_scheduler(order, cost, &p, st->stop_reason, sizeof st->stop_reason, comm, size);
+        progress_print(&p, 1);   /* on a terminal, overwrites the in-place line */
+        st->n_rows = out->n_rows;
+        st->n_before = p.n_before;
+        st->n_todo = n_todo;
+        st->done = p.done;
+        st->diverged = p.diverged;
+        st->failed = p.failed;
+        st->abandoned = p.abandoned;
+        st->not_started = n_todo - p.next;
+        st->stopped = st->not_started > 0 || st->abandoned > 0;
+        st->wall_s = MPI_Wtime() - t_start;
+        st->cpu0_s = cpu_seconds() - cpu_start;
+        free(order);
+        free(cost);
+    } else {
+        run_worker(spec, out, comm, rank, size);
+    }
+    CHECK_MPI(MPI_Bcast(st, (int)sizeof *st, MPI_BYTE, 0, comm));
+    return 0;
+}

@@ -1,0 +1,61 @@
+/* place.h -- place-cell target codes and decoding of positions.
+ *
+ * Legend: P place cells, D = place_dim() output width (P, or 2 for the
+ * Cartesian target), n positions.
+ *
+ * Targets (cfg->target; docs/model-task.md):
+ *   gaussian   p_i(x) = softmax_i(-|x - c_i|^2 / (2 sigma^2))  (Sorscher 2019)
+ *   dog        q_i = softmax_i with sigma - softmax_i with sigma2, where
+ *              sigma2^2 = surround_scale * sigma^2 (Sorscher's convention;
+ *              Schaeffer et al. scale sigma instead); then q_i -= min_j q_j
+ *              and q /= sum_j q_j, so the code sums to 1 with minimum 0
+ *   cartesian  code = (x, y), D = 2 (Cueva & Wei 2018; MSE loss)
+ * Softmaxes are computed in double, shifted by their maximum.
+ * Decoding (gaussian, dog): mean of the centres of the k = decode_k largest
+ * outputs (logits or probabilities: the order is the same); cartesian: the
+ * output itself.
+ *
+ * Ownership: place_init allocates centres and the scratch; place_free
+ * releases them.  place_encode / place_decode write the scratch, so one
+ * PlaceCells must not be used by two threads at once.
+ */
+#ifndef SWEEP_PLACE_H
+#define SWEEP_PLACE_H
+
+#include <stddef.h>
+
+#include "model/arena.h"
+#include "base/config.h"
+#include "model/rng.h"
+
+typedef struct PlaceCells {
+    int P;            /* place cells; 0 for the cartesian target (no cells) */
+    int dim;          /* D: P, or 2 for cartesian */
+    int target;       /* TargetCode (config.h) */
+    int k;            /* decode_k, clamped to [1, P] */
+    double sigma;     /* place_sigma, m */
+    double surround;  /* surround_scale (dog): sigma2^2 = surround * sigma^2 */
+    float *centres;   /* (P, 2) centres, m; NULL for cartesian */
+    double *work;     /* (4P): centres' x (P) and y (P) in double, then two
+                         (P) scratch rows of encode; NULL for cartesian */
+    int *top;         /* (P) scratch of decode; NULL for cartesian */
+} PlaceCells;
+
+/* Centres uniform in the arena (arena_sample, in order, from r; r is not
+ * used for cartesian).  Returns 0, or -1 (bad settings or out of memory;
+ * pc left empty). */
+int place_init(PlaceCells *pc, const TaskConfig *cfg, const Arena *a, Rng *r);
+
+/* Release; safe on a zeroed or already-freed PlaceCells. */
+void place_free(PlaceCells *pc);
+
+/* Output width D: P, or 2 for the cartesian target. */
+int place_dim(const PlaceCells *pc);
+
+/* code (n, D) = target code of each position pos (n, 2). */
+void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code);
+
+/* pos (n, 2) = decoded position of each output row out (n, D). */
+void place_decode(const PlaceCells *pc, const float *out, size_t n, float *pos);
+
+#endif

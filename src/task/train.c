@@ -1,0 +1,476 @@
+/* train.c -- task_run: train one network, evaluate it, score its units.
+ *
+ * Dimensions: B batch, T training steps, E evaluation steps, N hidden,
+ * P place cells (D = P, or 2 for the Cartesian target), G rate-map bins per
+ * side, S evaluation noise levels, L logged training points.
+ *
+ * The whole procedure, its conventions and the summary definitions are in
+ * docs/model-training.md.  In short:
+ *   training  for s = 0 .. steps-1: batch from the RNG_TRAIN_TRAJ stream,
+ *             noise from RNG_TRAIN_NOISE, loss = forward, backward,
+ *             clip, Adam.  The point logged at step s is the loss/error of
+ *             step s's batch BEFORE its update (the network after s
+ *             updates); the final point (step = steps) is one more fresh
+ *             batch after the last update.
+ *   error     eval_batch trajectories of E steps from RNG_EVAL_TRAJ, the
+ *             same for every level; noise xi from RNG_EVAL_NOISE, reseeded
+ *             for every level (sigma_s * the same xi):
+ *             err[s][t] = mean_b |decode(out[b][t]) - pos[b][t+1]| * 100
+ *   rate maps ratemap_trajectories trajectories of E steps (chunks of at
+ *             most eval_batch) and their training-level noise, both from
+ *             the RNG_RATEMAP stream; h_t binned at pos_t, t = 1..E
+ *   scores    spatial_score_units on the maps, spatial_summary of score60.
+ *   null      (null_shuffles > 0) the kept units' activity and the positions
+ *             of the rate-map pass go to a GridNull (gridnull.h); after
+ *             scoring, null_shuffles circularly shifted maps give the
+ *             threshold, grid_p and grid_null; kept units and shuffles from
+ *             the RNG_SHUFFLE stream (docs/spatial.md, "Shuffle null").
+ *   replay    (replay on) replay_run on the trained network into
+ *             res->replay (replay.h, docs/replay.md); a stop during it
+ *             leaves the task pending.
+ * Every buffer is allocated once at the start (work_alloc); the loops
+ * allocate nothing.
+ */
+#include "task/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model/adam.h"
+#include "model/arena.h"
+#include "score/gridnull.h"
+#include "model/place.h"
+#include "model/replay.h"
+#include "model/rng.h"
+#include "model/rnn.h"
+#include "score/spatial.h"
+#include "model/traj.h"
+
+#include <cblas.h> /* openblas_set_num_threads (OpenBLAS's cblas.h) */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int max_i(int a, int b) { return a > b ? a : b; }
+
+/* A unit and its score60, for ranking the saved maps. */
+typedef struct RankedUnit { float score; int unit; } RankedUnit;
+
+/* Everything one task works with, allocated once by work_alloc. */
+typedef struct TaskWork {
+    int B, T, E, N, D, Bmax, Tmax, G;
+    Arena arena;
+    PlaceCells pc;
+    Rnn net;
+    Adam opt;
+    TrajBatch train;    /* (B, T) */
+    TrajBatch eval;     /* (eval_batch, E), reused by the rate-map chunks */
+    float *target;      /* (B, T, D) target code of pos 1..T (training only) */
+    float *p0;          /* (Bmax, D) code of the start positions */
+    float *start;       /* (Bmax, 2) start positions, gathered */
+    float *noise;       /* (max(B T, eval_batch E), N) hidden-state noise */
+    float *dec;         /* (max(B T, eval_batch E), 2) decoded positions */
+    RateMapAcc acc;     /* (G*G, N) sums */
+    float *maps;        /* (N, G, G) */
+    GridScorer *scorer;
+    RankedUnit *rank;   /* (N) units by score60 */
+    int null_on;        /* cfg->null_shuffles > 0 */
+    GridNull null;      /* (U, ratemap_trajectories * E) kept activity, positions */
+    Rng r_shuffle;      /* RNG_SHUFFLE: kept units, then the shuffles */
+} TaskWork;
+
+static void work_free(TaskWork *w)
+{
+    place_free(&w->pc);
+    rnn_free(&w->net);
+    adam_free(&w->opt);
+    traj_free(&w->train);
+    traj_free(&w->eval);
+    free(w->target);
+    free(w->p0);
+    free(w->start);
+    free(w->noise);
+    free(w->dec);
+    ratemap_acc_free(&w->acc);
+    free(w->maps);
+    grid_scorer_free(w->scorer);
+    free(w->rank);
+    gridnull_free(&w->null);
+    memset(w, 0, sizeof *w);
+}
+
+/* Allocate and initialise everything; msg says what failed. */
+static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
+{
+    memset(w, 0, sizeof *w);
+    w->B = cfg->batch;
+    w->T = cfg->seq_len;
+    w->E = config_eval_len(cfg);
+    w->N = cfg->hidden;
+    w->G = cfg->ratemap_bins;
+    w->Bmax = max_i(cfg->batch, cfg->eval_batch); /* rate-map chunks are <= eval_batch */
+    w->Tmax = max_i(w->T, w->E);
+    const char *what = "";
+    Rng r_place, r_init;
+    rng_seed(&r_place, (uint64_t)cfg->seed, RNG_PLACE);
+    rng_seed(&r_init, (uint64_t)cfg->seed, RNG_INIT);
+
+    what = "arena";
+    if (arena_init(&w->arena, cfg) != 0) goto fail;
+    what = "place cells";
+    if (place_init(&w->pc, cfg, &w->arena, &r_place) != 0) goto fail;
+    w->D = place_dim(&w->pc);
+    what = "network";
+    /* the backward's cache for the training shape (B, T) only; the
+     * evaluation forwards (eval_batch, E), which run no backward, reuse its
+     * memory for h and z alone (rnn_alloc_shapes) */
+    if (rnn_alloc_task(&w->net, cfg, w->D, w->B, w->T, cfg->eval_batch, w->E) != 0) goto fail;
+    rnn_init(&w->net, &r_init);
+    what = "optimiser";
+    if (adam_alloc(&w->opt, w->net.n_params, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps) != 0) goto fail;
+    what = "trajectories";
+    if (traj_alloc(&w->train, w->B, w->T) != 0 || traj_alloc(&w->eval, cfg->eval_batch, w->E) != 0) goto fail;
+    what = "buffers";
+    /* the largest forward: a training batch or an evaluation batch */
+    size_t BT = (size_t)w->B * (size_t)w->T, BTe = (size_t)cfg->eval_batch * (size_t)w->E;
+    if (BTe > BT) BT = BTe;
+    w->target = malloc((size_t)w->B * (size_t)w->T * (size_t)w->D * sizeof(float));
+    w->p0 = malloc((size_t)w->Bmax * (size_t)w->D * sizeof(float));
+    w->start = malloc((size_t)w->Bmax * 2 * sizeof(float));
+    w->noise = malloc(BT * (size_t)w->N * sizeof(float));
+    w->dec = malloc(BT * 2 * sizeof(float));
+    w->maps = malloc((size_t)w->N * (size_t)w->G * (size_t)w->G * sizeof(float));
+    w->rank = malloc((size_t)w->N * sizeof *w->rank);
+    if (!w->target || !w->p0 || !w->start || !w->noise || !w->dec || !w->maps || !w->rank) goto fail;
+    what = "rate-map accumulator";
+    if (ratemap_acc_init(&w->acc, w->N, w->G, w->arena.xmin, w->arena.xmax, w->arena.ymin, w->arena.ymax) != 0)
+        goto fail;
+    what = "grid scorer";
+    w->scorer = grid_scorer_new(w->G, cfg->score_variant);
+    if (!w->scorer) goto fail;
+    w->null_on = cfg->null_shuffles > 0;
+    rng_seed(&w->r_shuffle, (uint64_t)cfg->seed, RNG_SHUFFLE);
+    what = "shuffle null";
+    if (w->null_on &&
+        gridnull_init(&w->null, w->N, cfg->null_units, cfg->null_shuffles,
+                      (size_t)cfg->ratemap_trajectories * (size_t)w->E, w->G, w->arena.xmin, w->arena.xmax,
+                      w->arena.ymin, w->arena.ymax, &w->r_shuffle) != 0)
+        goto fail;
+    return 0;
+fail:
+    snprintf(msg, len, "cannot set up the %s (bad settings or out of memory)", what);
+    work_free(w);
+    return -1;
+}
+
+/* Codes of a batch tb: p0 (B, D) of pos[b][0]; with targets, also
+ * target (B, T, D) of pos[b][1..T]. */
+static void encode_batch(TaskWork *w, const TrajBatch *tb, int targets)
+{
+    int B = tb->B, T = tb->T, D = w->D;
+    for (int b = 0; b < B; b++) {
+        const float *p = tb->pos + (size_t)b * (T + 1) * 2;
+        w->start[2 * b] = p[0];
+        w->start[2 * b + 1] = p[1];
+        if (targets) place_encode(&w->pc, p + 2, (size_t)T, w->target + (size_t)b * T * D);
+    }
+    place_encode(&w->pc, w->start, (size_t)B, w->p0);
+}
+
+/* Decode the network's outputs for tb into w->dec (B, T, 2). */
+static void decode_batch(TaskWork *w, const TrajBatch *tb)
+{
+    place_decode(&w->pc, rnn_output(&w->net), (size_t)tb->B * tb->T, w->dec);
+}
+
+/* Mean over (b, t) of |dec[b][t] - pos[b][t+1]| * 100, cm. */
+static double mean_err_cm(const TaskWork *w, const TrajBatch *tb)
+{
+    int B = tb->B, T = tb->T;
+    double sum = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const float *d = w->dec + ((size_t)b * T + t) * 2;
+            const float *p = tb->pos + ((size_t)b * (T + 1) + t + 1) * 2;
+            sum += hypot((double)d[0] - p[0], (double)d[1] - p[1]);
+        }
+    return 100.0 * sum / ((double)B * T);
+}
+
+/* One forward pass of batch tb with noise sigma * xi, xi from r (no noise,
+ * and nothing drawn, when sigma == 0).  with_loss: against the targets,
+ * returning the loss and readying the backward; else forward only
+ * (returns 0).  Outputs and hidden states stay in the network. */
+static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
+{
+    const float *noise = NULL;
+    if (sigma > 0) {
+        rng_normal_fill(r, w->noise, (size_t)tb->B * tb->T * w->N, (float)sigma);
+        noise = w->noise;
+    }
+    encode_batch(w, tb, with_loss);
+    if (!with_loss) return rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
+    return rnn_forward(&w->net, w->p0, tb->v, w->target, noise, tb->B, tb->T);
+}
+
+static int stopped(const TaskHooks *h) { return h && h->stop && *h->stop; }
+
+/* A prefix view of tb: its first B trajectories (same T, same storage). */
+static TrajBatch traj_prefix(const TrajBatch *tb, int B)
+{
+    TrajBatch v = *tb;
+    v.B = B;
+    return v;
+}
+
+/* Records logged point i (step s) and reports it. */
+static void log_point(TaskResult *res, const TaskHooks *h, int i, int s, float loss, float err, double t_start)
+{
+    res->train_loss[i] = loss;
+    res->train_err_cm[i] = err;
+    if (h && h->progress) {
+        double el = now_s() - t_start;
+        h->progress(h->ctx, s, loss, err, el > 0 ? s / el : 0.0);
+    }
+}
+
+/* Training loop; returns TASK_DONE, TASK_DIVERGED, TASK_PENDING, or -1
+ * (message set). */
+static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h)
+{
+    Rng r_traj, r_noise;
+    rng_seed(&r_traj, (uint64_t)cfg->seed, RNG_TRAIN_TRAJ);
+    rng_seed(&r_noise, (uint64_t)cfg->seed, RNG_TRAIN_NOISE);
+    double t_start = now_s();
+    int next = 0; /* next logged point */
+    for (int s = 0; s <= cfg->steps; s++) {
+        if (stopped(h)) return TASK_PENDING;
+        traj_generate(&w->train, &w->arena, cfg, &r_traj);
+        float loss = forward(w, &w->train, cfg->noise, &r_noise, 1);
+        if (!isfinite(loss)) {
+            snprintf(res->message, sizeof res->message, "loss became %s at step %d (after %d updates)",
+                     isnan(loss) ? "nan" : "infinite", s, s);
+            return TASK_DIVERGED;
+        }
+        if (next < res->n_log && res->log_step[next] == s) {
+            /* logged point: loss of this batch before its update */
+            decode_batch(w, &w->train);
+            log_point(res, h, next, s, loss, (float)mean_err_cm(w, &w->train), t_start);
+            res->final_loss = loss;
+            next++;
+        }
+        if (s == cfg->steps) break; /* the final point: evaluation only */
+        if (rnn_backward(&w->net) != 0) {
+            snprintf(res->message, sizeof res->message, "backward pass refused at step %d", s);
+            return -1;
+        }
+        if (cfg->clip_norm > 0) grad_clip_norm(w->net.grads, w->net.n_params, (float)cfg->clip_norm);
+        adam_step(&w->opt, w->net.params, w->net.grads);
+        res->steps_done = s + 1;
+    }
+    return TASK_DONE;
+}
+
+/* Error curves: res->eval_err_cm (S, E).  Returns TASK_DONE or
+ * TASK_PENDING (stopped). */
+static int eval_errors(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h)
+{
+    Rng r_traj;
+    rng_seed(&r_traj, (uint64_t)cfg->seed, RNG_EVAL_TRAJ);
+    traj_generate(&w->eval, &w->arena, cfg, &r_traj);
+    int B = w->eval.B, E = w->E;
+    for (int l = 0; l < cfg->n_eval_noise; l++) {
+        if (stopped(h)) return TASK_PENDING;
+        Rng r_noise; /* the same xi at every level: err curves differ by sigma only */
+        rng_seed(&r_noise, (uint64_t)cfg->seed, RNG_EVAL_NOISE);
+        forward(w, &w->eval, cfg->eval_noise[l], &r_noise, 0);
+        decode_batch(w, &w->eval);
+        float *err = res->eval_err_cm + (size_t)l * E;
+        for (int t = 0; t < E; t++) {
+            double sum = 0; /* err[t] = mean_b |dec[b][t] - pos[b][t+1]| * 100 */
+            for (int b = 0; b < B; b++) {
+                const float *d = w->dec + ((size_t)b * E + t) * 2;
+                const float *p = w->eval.pos + ((size_t)b * (E + 1) + t + 1) * 2;
+                sum += hypot((double)d[0] - p[0], (double)d[1] - p[1]);
+            }
+            err[t] = (float)(100.0 * sum / B);
+        }
+    }
+    double m = 0; /* final_err_cm = mean_t err[0][t] */
+    for (int t = 0; t < E; t++) m += res->eval_err_cm[t];
+    res->final_err_cm = (float)(m / E);
+    return TASK_DONE;
+}
+
+/* Rate maps over ratemap_trajectories trajectories: w->maps (N, G, G).
+ * Returns TASK_DONE or TASK_PENDING (stopped). */
+static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
+{
+    Rng r; /* trajectories and noise of every chunk, in this order */
+    rng_seed(&r, (uint64_t)cfg->seed, RNG_RATEMAP);
+    ratemap_acc_reset(&w->acc);
+    if (w->null_on) gridnull_reset(&w->null);
+    int E = w->E;
+    for (int done = 0; done < cfg->ratemap_trajectories;) {
+        if (stopped(h)) return TASK_PENDING;
+        int B = cfg->ratemap_trajectories - done;
+        if (B > w->eval.B) B = w->eval.B;
+        TrajBatch tb = traj_prefix(&w->eval, B);
+        traj_generate(&tb, &w->arena, cfg, &r);
+        forward(w, &tb, cfg->noise, &r, 0);
+        /* h_t (t = 1..E) of trajectory b at pos[b][t] */
+        for (int b = 0; b < B; b++) {
+            const float *hb = rnn_hidden(&w->net, b, 1), *pb = tb.pos + ((size_t)b * (E + 1) + 1) * 2;
+            ratemap_acc_add(&w->acc, hb, pb, (size_t)E);
+            if (w->null_on) gridnull_add(&w->null, hb, pb, (size_t)E); /* the concatenated series */
+        }
+        done += B;
+    }
+    ratemap_acc_finish(&w->acc, w->maps, NULL);
+    return TASK_DONE;
+}
+
+/* Units by score60, highest first, NaN last, ties by unit index. */
+static int rank_cmp(const void *pa, const void *pb)
+{
+    const RankedUnit *a = pa, *b = pb;
+    int na = isnan(a->score) != 0, nb = isnan(b->score) != 0;
+    if (na != nb) return na - nb;
+    if (!na && a->score != b->score) return a->score > b->score ? -1 : 1;
+    return (a->unit > b->unit) - (a->unit < b->unit);
+}
+
+/* Scores, summary and the saved maps. */
+static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
+{
+    int N = w->N;
+    size_t G2 = (size_t)w->G * w->G;
+    if (spatial_score_units(w->maps, N, w->G, w->scorer, cfg->border_field_frac, cfg->border_min_bins,
+                            res->score60, res->score90, res->mask60, res->border) != 0)
+        return -1;
+    SpatialSummary sm = spatial_summary(res->score60, N, cfg->grid_threshold);
+    res->grid_frac = sm.frac;
+    res->max_score60 = sm.max;
+    res->mean_score60 = sm.mean;
+    if (w->null_on) {
+        /* minimum shift m = round(null_min_shift / dt) samples (gridnull_run
+         * lowers it to a quarter of the series when that is shorter) */
+        GridNullSummary ns;
+        long m = lround(cfg->null_min_shift / cfg->dt);
+        if (gridnull_run(&w->null, w->scorer, res->score60, m, cfg->null_percentile, &w->r_shuffle, res->grid_p,
+                         res->grid_null, &ns) != 0)
+            return -1;
+        res->null_threshold = ns.threshold;
+        res->grid_frac_null = ns.frac;
+    }
+    if (res->n_maps == 0) return 0;
+    for (int i = 0; i < N; i++) {
+        w->rank[i].score = res->score60[i];
+        w->rank[i].unit = i;
+    }
+    if (cfg->save_ratemaps == SAVE_TOP) qsort(w->rank, (size_t)N, sizeof *w->rank, rank_cmp);
+    for (int m = 0; m < res->n_maps; m++) {
+        int u = w->rank[m].unit;
+        res->map_unit[m] = u;
+        memcpy(res->ratemaps + (size_t)m * G2, w->maps + (size_t)u * G2, G2 * sizeof(float));
+    }
+    return 0;
+}
+
+/* 1 if res was allocated (result_alloc) for cfg, else 0. */
+static int result_matches(const TaskResult *res, const TaskConfig *cfg)
+{
+    int n_maps = cfg->save_ratemaps == SAVE_ALL ? cfg->hidden
+               : cfg->save_ratemaps == SAVE_TOP ? (cfg->save_top_k < cfg->hidden ? cfg->save_top_k : cfg->hidden)
+               : 0;
+    return res->n_log == config_n_logged(cfg) && res->n_levels == cfg->n_eval_noise &&
+           res->eval_len == config_eval_len(cfg) && res->n_units == cfg->hidden &&
+           res->bins == cfg->ratemap_bins && res->n_maps == n_maps && res->log_step && res->train_loss &&
+           res->eval_err_cm && res->score60 && res->grid_p && res->grid_null &&
+           (!cfg->replay || (res->replay.traj && res->replay.R == cfg->replay_starts &&
+                             res->replay.H == cfg->replay_steps && res->replay.G == cfg->ratemap_bins &&
+                             res->replay.n_keep == (cfg->replay_keep < cfg->replay_starts ? cfg->replay_keep
+                                                                                          : cfg->replay_starts)));
+}
+
+int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
+{
+    double t0 = now_s(), t1 = t0, t2 = t0;
+    TaskWork w;
+    memset(&w, 0, sizeof w);
+    int rc = -1;
+    res->status = TASK_PENDING;
+    res->message[0] = 0;
+    res->steps_done = 0;
+    const char *key = NULL;
+    char why[200];
+    if (!result_matches(res, cfg)) {
+        snprintf(res->message, sizeof res->message, "task_run: result not allocated for this task's settings");
+        goto fail;
+    }
+    if (config_validate(cfg, &key, why, sizeof why) != 0) {
+        snprintf(res->message, sizeof res->message, "invalid setting %s: %s", key, why);
+        goto fail;
+    }
+    openblas_set_num_threads(cfg->threads);
+    if (work_alloc(&w, cfg, res->message, sizeof res->message) != 0) goto fail;
+
+    t1 = now_s();
+    int st = train(&w, cfg, res, hooks);
+    t2 = now_s();
+    if (st < 0) goto fail;
+    res->train_s = t2 - t1;
+    if (st == TASK_DONE) st = eval_errors(&w, cfg, res, hooks);
+    if (st == TASK_DONE) st = rate_maps(&w, cfg, hooks);
+    if (st == TASK_DONE && score(&w, cfg, res) != 0) {
+        snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
+        goto fail;
+    }
+    if (st == TASK_DONE && cfg->replay) {
+        /* replay of the trained network (replay.h); 1 = stopped */
+        int rr = replay_run(&w.net, &w.pc, &w.arena, cfg, hooks ? hooks->stop : NULL, &res->replay);
+        if (rr < 0) {
+            snprintf(res->message, sizeof res->message, "replay evaluation failed (out of memory?)");
+            goto fail;
+        }
+        if (rr == 1) st = TASK_PENDING;
+    }
+    res->eval_s = now_s() - t2;
+    res->status = st;
+    rc = 0;
+    goto done;
+fail:
+    res->status = TASK_FAILED;
+done:
+    work_free(&w);
+    res->wall_s = now_s() - t0;
+    return rc;
+}
+
+double task_cost(const TaskConfig *cfg)
+{
+    double N = cfg->hidden, D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
+    double per_step = N * N + N * D + 2 * N; /* multiply-adds of one time step of one trajectory */
+    double E = config_eval_len(cfg), G = cfg->ratemap_bins;
+    /* training: forward (2 flops per multiply-add) + backward (twice the
+     * forward) = 6 per multiply-add, steps + 1 batches; h_0 = W_enc p_0 */
+    double train = 6.0 * (cfg->steps + 1.0) * cfg->batch * (cfg->seq_len * per_step + N * D);
+    /* evaluation: forward only, every level and every rate-map trajectory */
+    double eval = 2.0 * ((double)cfg->n_eval_noise * cfg->eval_batch + cfg->ratemap_trajectories) *
+                  (E * per_step + N * D);
+    /* scoring: per unit a (2G-1)^2 SAC over G^2 overlaps, 7 rotations */
+    double scoring = N * (4.0 * G * G * G * G + 7.0 * 16.0 * 4.0 * G * G);
+    /* null: per shuffle one map over every rate-map sample, then scored */
+    double null = cfg->null_shuffles * ((double)cfg->ratemap_trajectories * E + 4.0 * G * G * G * G +
+                                        7.0 * 16.0 * 4.0 * G * G);
+    /* replay: R replays of H steps, trained and untrained (replay.h) */
+    double replay = cfg->replay ? 4.0 * cfg->replay_starts * cfg->replay_steps * (N * N + N * D) : 0.0;
+    return train + eval + scoring + null + replay;
+}
