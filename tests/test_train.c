@@ -303,7 +303,7 @@ static void test_stop(void)
     c.steps = 1000;
     c.log_every = 10;
     StopCtx s = {0, 20, 0, -1, NAN};
-    TaskHooks h = {stop_progress, &s, &s.stop};
+    TaskHooks h = {.progress = stop_progress, .ctx = &s, .stop = &s.stop};
     TaskResult r;
     int rc = run(&c, &r, &h);
     TEST_CHECK(rc == 0 && r.status == TASK_PENDING, "rc %d status %d", rc, r.status);
@@ -315,7 +315,7 @@ static void test_stop(void)
 
     /* a stop already set: nothing trained, still pending */
     StopCtx s2 = {1, 20, 0, -1, NAN};
-    TaskHooks h2 = {stop_progress, &s2, &s2.stop};
+    TaskHooks h2 = {.progress = stop_progress, .ctx = &s2, .stop = &s2.stop};
     rc = run(&c, &r, &h2);
     TEST_CHECK(rc == 0 && r.status == TASK_PENDING && r.steps_done == 0, "pre-stopped: rc %d status %d steps %d",
                rc, r.status, r.steps_done);
@@ -323,7 +323,7 @@ static void test_stop(void)
 
     /* progress reports every logged point, including the final one */
     StopCtx s3 = {0, 20, 0, -1, NAN};
-    TaskHooks h3 = {stop_progress, &s3, NULL};
+    TaskHooks h3 = {.progress = stop_progress, .ctx = &s3, .stop = NULL};
     c.steps = 25;
     rc = run(&c, &r, &h3);
     TEST_CHECK(rc == 0 && r.status == TASK_DONE, "no-stop: status %d", r.status);
@@ -334,7 +334,7 @@ static void test_stop(void)
     /* a stop at the final point, after the last update, abandons the
      * evaluation */
     StopCtx s4 = {0, 25, 0, -1, NAN};
-    TaskHooks h4 = {stop_progress, &s4, &s4.stop};
+    TaskHooks h4 = {.progress = stop_progress, .ctx = &s4, .stop = &s4.stop};
     rc = run(&c, &r, &h4);
     TEST_CHECK(rc == 0 && r.status == TASK_PENDING && r.steps_done == 25 && isnan(r.eval_err_cm[0]),
                "stop before evaluation: rc %d status %d steps %d err %g", rc, r.status, r.steps_done,
@@ -430,7 +430,7 @@ static void test_replay(void)
     TEST_CHECK(rc == 0, "alloc long replay");
     if (rc != 0) return;
     Watch w = {0, &b.mean_score60};
-    TaskHooks h = {NULL, NULL, &w.stop};
+    TaskHooks h = {.progress = NULL, .ctx = NULL, .stop = &w.stop};
     pthread_t th;
     TEST_CHECK(pthread_create(&th, NULL, watch_scores, &w) == 0, "thread");
     double t0 = now_s();
@@ -535,6 +535,150 @@ static void test_failures_and_cost(void)
                "cost %g big %g longer %g none %g", k, task_cost(&big), task_cost(&longer), task_cost(&none));
 }
 
+/* ---- checkpoints: stop, save, resume = one uninterrupted run ---------- */
+
+/* What a checkpoint holds: the state and the curves so far. */
+typedef struct Saved {
+    TaskState st;
+    int have;                 /* a state was saved */
+    int n_saves;
+    int L;
+    float loss[64], err[64];  /* (L) curves */
+    float final_loss;
+    int steps_done;
+    int stop_at;              /* tick: stop once this many steps are done (-1: never) */
+    volatile int stop;
+} Saved;
+
+static int save_hook(void *ctx, const TaskState *st, const TaskResult *res)
+{
+    Saved *s = ctx;
+    if (!s->st.params && task_state_alloc(&s->st, st->n_params) != 0) return -1;
+    if (task_state_copy(&s->st, st) != 0) return -1;
+    s->have = 1;
+    s->n_saves++;
+    s->L = res->n_log;
+    memcpy(s->loss, res->train_loss, (size_t)res->n_log * sizeof(float));
+    memcpy(s->err, res->train_err_cm, (size_t)res->n_log * sizeof(float));
+    s->final_loss = res->final_loss;
+    s->steps_done = res->steps_done;
+    return 0;
+}
+
+static void tick_hook(void *ctx, int steps_done, double steps_per_s)
+{
+    Saved *s = ctx;
+    if (s->stop_at >= 0 && steps_done >= s->stop_at) s->stop = 1;
+}
+
+/* Run c from s->st when s->have (the curves put back into r first),
+ * stopping after stop_at steps (-1: run to the end); r is result_alloc'ed
+ * here.  checkpoint_every as given. */
+static int run_segment(const TaskConfig *c, TaskResult *r, Saved *s, int stop_at, double every)
+{
+    if (result_alloc(r, c) != 0) return -2;
+    TaskState resume;
+    memset(&resume, 0, sizeof resume);
+    if (s->have) {
+        if (task_state_alloc(&resume, s->st.n_params) != 0 || task_state_copy(&resume, &s->st) != 0) return -2;
+        memcpy(r->train_loss, s->loss, (size_t)s->L * sizeof(float));
+        memcpy(r->train_err_cm, s->err, (size_t)s->L * sizeof(float));
+        r->final_loss = s->final_loss;
+        r->steps_done = s->steps_done;
+    }
+    s->stop = 0;
+    s->stop_at = stop_at;
+    TaskHooks h = {.ctx = s, .stop = &s->stop, .save = save_hook, .checkpoint_every = every,
+                   .resume = s->have ? &resume : NULL, .tick = tick_hook, .tick_every = 0};
+    int rc = task_run(c, r, &h);
+    task_state_free(&resume);
+    return rc;
+}
+
+static int same_result(const TaskResult *a, const TaskResult *b)
+{
+    size_t N = (size_t)a->n_units, L = (size_t)a->n_log, SE = (size_t)a->n_levels * a->eval_len;
+    size_t MG = (size_t)a->n_maps * a->bins * a->bins;
+    return a->status == b->status && a->steps_done == b->steps_done && same_floats(a->train_loss, b->train_loss, L) &&
+           same_floats(a->train_err_cm, b->train_err_cm, L) && same_floats(a->eval_err_cm, b->eval_err_cm, SE) &&
+           same_floats(a->score60, b->score60, N) && same_floats(a->score90, b->score90, N) &&
+           same_floats(a->border, b->border, N) && same_floats(a->grid_p, b->grid_p, N) &&
+           memcmp(a->grid_null, b->grid_null, N) == 0 && memcmp(a->map_unit, b->map_unit, a->n_maps * sizeof(int)) == 0 &&
+           same_floats(a->ratemaps, b->ratemaps, MG) && a->final_loss == b->final_loss &&
+           a->final_err_cm == b->final_err_cm && a->grid_frac == b->grid_frac &&
+           (isnan(a->null_threshold) ? isnan(b->null_threshold) : a->null_threshold == b->null_threshold);
+}
+
+static void test_checkpoint(void)
+{
+    TaskConfig c;
+    smoke_config(&c);
+    c.steps = 120;
+    c.log_every = 25;
+    c.noise = 0.01;              /* the noise stream must resume too */
+    c.null_shuffles = 20;
+    c.save_ratemaps = SAVE_TOP;
+    c.save_top_k = 4;
+    TaskResult ref, a, b, d, e;
+    int rr = run(&c, &ref, NULL);
+    TEST_CHECK(rr == 0 && ref.status == TASK_DONE, "reference rc %d status %d", rr, ref.status);
+
+    /* three segments: stop at 37 (between logged points), at 75 (a logged
+     * step), then run to the end */
+    Saved s;
+    memset(&s, 0, sizeof s);
+    int r1 = run_segment(&c, &a, &s, 37, 0);
+    TEST_CHECK(r1 == 0 && a.status == TASK_PENDING && s.have && s.st.step == 37 && s.st.next_log == 2 &&
+                   s.steps_done == 37 && s.st.adam_t == 37,
+               "first stop: rc %d status %d step %d next_log %d", r1, a.status, s.st.step, s.st.next_log);
+    int r2 = run_segment(&c, &b, &s, 75, 0);
+    TEST_CHECK(r2 == 0 && b.status == TASK_PENDING && s.st.step == 75 && s.st.next_log == 3,
+               "second stop: rc %d status %d step %d next_log %d", r2, b.status, s.st.step, s.st.next_log);
+    int saves = s.n_saves;
+    int r3 = run_segment(&c, &d, &s, -1, 0);
+    TEST_CHECK(r3 == 0 && d.status == TASK_DONE, "last segment rc %d status %d: %s", r3, d.status, d.message);
+    TEST_CHECK(s.n_saves == saves, "a checkpoint without a stop or a time (%d saves)", s.n_saves - saves);
+    TEST_CHECK(same_result(&d, &ref), "stopped twice and resumed: results differ from one uninterrupted run");
+    TEST_CHECK(d.train_s >= b.train_s, "train_s %g does not accumulate (%g before)", d.train_s, b.train_s);
+
+    /* a checkpoint at every step (checkpoint_every tiny) changes nothing */
+    Saved t;
+    memset(&t, 0, sizeof t);
+    int r4 = run_segment(&c, &e, &t, -1, 1e-12);
+    TEST_CHECK(r4 == 0 && same_result(&e, &ref), "timed checkpoints changed the result (rc %d)", r4);
+    TEST_CHECK(t.n_saves == c.steps, "%d timed saves for %d steps", t.n_saves, c.steps);
+
+    /* resumed from the last timed save (training complete but for the
+     * final point): the same result again */
+    TaskResult f;
+    t.have = 1;
+    int r5 = run_segment(&c, &f, &t, -1, 0);
+    TEST_CHECK(r5 == 0 && t.st.step == c.steps && same_result(&f, &ref), "resume at step %d: rc %d", t.st.step, r5);
+
+    /* a state that does not fit the task is refused */
+    TaskConfig c2 = c;
+    c2.hidden = c.hidden + 1;
+    TaskResult g;
+    int r6 = run_segment(&c2, &g, &t, -1, 0);
+    TEST_CHECK(r6 == -1 && g.status == TASK_FAILED && strstr(g.message, "checkpoint") != NULL,
+               "misfit state: rc %d status %d '%s'", r6, g.status, g.message);
+    t.st.step = c.steps + 2;
+    TaskResult k;
+    int r7 = run_segment(&c, &k, &t, -1, 0);
+    TEST_CHECK(r7 == -1 && k.status == TASK_FAILED, "step past the end accepted: rc %d", r7);
+
+    task_state_free(&s.st);
+    task_state_free(&t.st);
+    result_free(&ref);
+    result_free(&a);
+    result_free(&b);
+    result_free(&d);
+    result_free(&e);
+    result_free(&f);
+    result_free(&g);
+    result_free(&k);
+}
+
 int main(void)
 {
     test_learning();
@@ -545,5 +689,6 @@ int main(void)
     test_cartesian_and_dog();
     test_cells();
     test_failures_and_cost();
+    test_checkpoint();
     return test_summary("test_train");
 }

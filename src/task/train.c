@@ -84,6 +84,13 @@ typedef struct TaskWork {
     int null_on;        /* cfg->null_shuffles > 0 */
     GridNull null;      /* (U, ratemap_trajectories * E) kept activity, positions */
     Rng r_shuffle;      /* RNG_SHUFFLE: kept units, then the shuffles */
+    /* where training stands (the TaskState of train.h, live) */
+    Rng r_traj, r_noise;   /* RNG_TRAIN_TRAJ, RNG_TRAIN_NOISE */
+    int step;              /* loop iterations done, 0 .. steps + 1 */
+    int next_log;          /* logged points recorded */
+    double train_s0;       /* training seconds of earlier runs (a resumed task) */
+    double t_train;        /* now_s() when this run's training started */
+    double train_run_s;    /* this run's training seconds, once training is complete; else -1 */
 } TaskWork;
 
 static void work_free(TaskWork *w)
@@ -230,41 +237,117 @@ static TrajBatch traj_prefix(const TrajBatch *tb, int B)
     return v;
 }
 
-/* Records logged point i (step s) and reports it. */
-static void log_point(TaskResult *res, const TaskHooks *h, int i, int s, float loss, float err, double t_start)
+/* Records logged point i (step s) and reports it; the speed is that of
+ * this run, which started at step s0. */
+static void log_point(TaskResult *res, const TaskHooks *h, int i, int s, float loss, float err, double t_start,
+                      int s0)
 {
     res->train_loss[i] = loss;
     res->train_err_cm[i] = err;
     if (h && h->progress) {
         double el = now_s() - t_start;
-        h->progress(h->ctx, s, loss, err, el > 0 ? s / el : 0.0);
+        h->progress(h->ctx, s, loss, err, el > 0 ? (s - s0) / el : 0.0);
     }
 }
 
-/* Training loop; returns TASK_DONE, TASK_DIVERGED, TASK_PENDING, or -1
- * (message set). */
+/* The live state of w as a TaskState view (train.h), for the save hook. */
+static TaskState state_view(TaskWork *w)
+{
+    TaskState st;
+    memset(&st, 0, sizeof st);
+    st.step = w->step;
+    st.next_log = w->next_log;
+    st.r_traj = w->r_traj;
+    st.r_noise = w->r_noise;
+    st.adam_t = w->opt.t;
+    st.n_params = w->net.n_params;
+    st.params = w->net.params;
+    st.adam_m = w->opt.m;
+    st.adam_v = w->opt.v;
+    st.train_s = w->train_s0 + (w->train_run_s >= 0 ? w->train_run_s : now_s() - w->t_train);
+    return st;
+}
+
+/* Hand the state to the save hook, if any.  Returns its status (0 when
+ * there is no hook). */
+static int save_state(TaskWork *w, const TaskHooks *h, const TaskResult *res)
+{
+    if (!h || !h->save) return 0;
+    TaskState st = state_view(w);
+    return h->save(h->ctx, &st, res);
+}
+
+/* Start training from step 0 (streams seeded) or from h->resume.  Returns
+ * 0, or -1 (message set) for a state that does not fit the task. */
+static int train_start(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h)
+{
+    const TaskState *rs = h ? h->resume : NULL;
+    rng_seed(&w->r_traj, (uint64_t)cfg->seed, RNG_TRAIN_TRAJ);
+    rng_seed(&w->r_noise, (uint64_t)cfg->seed, RNG_TRAIN_NOISE);
+    w->step = w->next_log = 0;
+    w->train_s0 = 0;
+    w->train_run_s = -1;
+    w->t_train = now_s();
+    if (!rs) return 0;
+    if (rs->n_params != w->net.n_params || rs->step < 0 || rs->step > cfg->steps + 1 || rs->next_log < 0 ||
+        rs->next_log > res->n_log || rs->adam_t < 0 || !rs->params || !rs->adam_m || !rs->adam_v) {
+        snprintf(res->message, sizeof res->message,
+                 "checkpoint does not fit the task (%zu parameters, step %d, %d logged points; the task has %zu, "
+                 "%d steps, %d points)",
+                 rs->n_params, rs->step, rs->next_log, w->net.n_params, cfg->steps, res->n_log);
+        return -1;
+    }
+    memcpy(w->net.params, rs->params, rs->n_params * sizeof(float));
+    memcpy(w->opt.m, rs->adam_m, rs->n_params * sizeof(float));
+    memcpy(w->opt.v, rs->adam_v, rs->n_params * sizeof(float));
+    w->opt.t = rs->adam_t;
+    w->r_traj = rs->r_traj;
+    w->r_noise = rs->r_noise;
+    w->step = rs->step;
+    w->next_log = rs->next_log;
+    w->train_s0 = rs->train_s;
+    res->steps_done = rs->step < cfg->steps ? rs->step : cfg->steps;
+    return 0;
+}
+
+/* Training loop from w->step; returns TASK_DONE, TASK_DIVERGED,
+ * TASK_PENDING (stopped; saved first when there is a save hook), or -1
+ * (message set).  At every step boundary: a tick, the stop flag, then a
+ * timed checkpoint. */
 static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h)
 {
-    Rng r_traj, r_noise;
-    rng_seed(&r_traj, (uint64_t)cfg->seed, RNG_TRAIN_TRAJ);
-    rng_seed(&r_noise, (uint64_t)cfg->seed, RNG_TRAIN_NOISE);
-    double t_start = now_s();
-    int next = 0; /* next logged point */
-    for (int s = 0; s <= cfg->steps; s++) {
-        if (stopped(h)) return TASK_PENDING;
-        traj_generate(&w->train, &w->arena, cfg, &r_traj);
-        float loss = forward(w, &w->train, cfg->noise, &r_noise, 1);
+    double t_start = now_s(), t_save = t_start, t_tick = t_start;
+    int s0 = w->step;
+    w->t_train = t_start;
+    int timed = h && h->save && h->checkpoint_every > 0, ticks = h && h->tick;
+    for (int s = s0; s <= cfg->steps; s++) {
+        w->step = s;
+        double t = timed | ticks ? now_s() : 0.0;
+        if (ticks && t - t_tick >= h->tick_every) {
+            h->tick(h->ctx, s < cfg->steps ? s : cfg->steps, t > t_start ? (s - s0) / (t - t_start) : 0.0);
+            t_tick = t;
+        }
+        if (stopped(h)) {
+            save_state(w, h, res);
+            return TASK_PENDING;
+        }
+        if (timed && s > s0 && t - t_save >= h->checkpoint_every) {
+            save_state(w, h, res);
+            t_save = now_s();
+        }
+        traj_generate(&w->train, &w->arena, cfg, &w->r_traj);
+        float loss = forward(w, &w->train, cfg->noise, &w->r_noise, 1);
         if (!isfinite(loss)) {
             snprintf(res->message, sizeof res->message, "loss became %s at step %d (after %d updates)",
                      isnan(loss) ? "nan" : "infinite", s, s);
             return TASK_DIVERGED;
         }
-        if (next < res->n_log && res->log_step[next] == s) {
+        if (w->next_log < res->n_log && res->log_step[w->next_log] == s) {
             /* logged point: loss of this batch before its update */
             decode_batch(w, &w->train);
-            log_point(res, h, next, s, loss, (float)mean_err_cm(w, &w->train), t_start);
+            log_point(res, h, w->next_log, s, loss, (float)mean_err_cm(w, &w->train), t_start, s0);
             res->final_loss = loss;
-            next++;
+            w->next_log++;
         }
         if (s == cfg->steps) break; /* the final point: evaluation only */
         if (rnn_backward(&w->net) != 0) {
@@ -275,6 +358,7 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         adam_step(&w->opt, w->net.params, w->net.grads);
         res->steps_done = s + 1;
     }
+    w->step = cfg->steps + 1;
     return TASK_DONE;
 }
 
@@ -422,11 +506,13 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
     openblas_set_num_threads(cfg->threads);
     if (work_alloc(&w, cfg, res->message, sizeof res->message) != 0) goto fail;
 
+    if (train_start(&w, cfg, res, hooks) != 0) goto fail;
     t1 = now_s();
-    int st = train(&w, cfg, res, hooks);
+    int st = w.step <= cfg->steps ? train(&w, cfg, res, hooks) : TASK_DONE;
     t2 = now_s();
     if (st < 0) goto fail;
-    res->train_s = t2 - t1;
+    w.train_run_s = t2 - t1;
+    res->train_s = w.train_s0 + w.train_run_s;
     if (st == TASK_DONE) st = eval_errors(&w, cfg, res, hooks);
     if (st == TASK_DONE) st = rate_maps(&w, cfg, hooks);
     if (st == TASK_DONE && score(&w, cfg, res) != 0) {
@@ -442,6 +528,8 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
         }
         if (rr == 1) st = TASK_PENDING;
     }
+    /* stopped during the evaluation: keep the trained network */
+    if (st == TASK_PENDING && w.step > cfg->steps) save_state(&w, hooks, res);
     res->eval_s = now_s() - t2;
     res->status = st;
     rc = 0;
@@ -452,6 +540,42 @@ done:
     work_free(&w);
     res->wall_s = now_s() - t0;
     return rc;
+}
+
+int task_state_alloc(TaskState *st, size_t n_params)
+{
+    memset(st, 0, sizeof *st);
+    st->n_params = n_params;
+    size_t n = n_params ? n_params : 1;
+    st->params = calloc(n, sizeof(float));
+    st->adam_m = calloc(n, sizeof(float));
+    st->adam_v = calloc(n, sizeof(float));
+    if (st->params && st->adam_m && st->adam_v) return 0;
+    task_state_free(st);
+    return -1;
+}
+
+void task_state_free(TaskState *st)
+{
+    free(st->params);
+    free(st->adam_m);
+    free(st->adam_v);
+    memset(st, 0, sizeof *st);
+}
+
+int task_state_copy(TaskState *dst, const TaskState *src)
+{
+    if (dst->n_params != src->n_params) return -1;
+    float *p = dst->params, *m = dst->adam_m, *v = dst->adam_v;
+    size_t bytes = src->n_params * sizeof(float);
+    *dst = *src;
+    dst->params = p;
+    dst->adam_m = m;
+    dst->adam_v = v;
+    memcpy(p, src->params, bytes);
+    memcpy(m, src->adam_m, bytes);
+    memcpy(v, src->adam_v, bytes);
+    return 0;
 }
 
 double task_cost(const TaskConfig *cfg)

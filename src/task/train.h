@@ -17,8 +17,50 @@
 #ifndef SWEEP_TRAIN_H
 #define SWEEP_TRAIN_H
 
+#include <stddef.h>
+
 #include "base/config.h"
 #include "base/result.h"
+#include "model/rng.h"
+
+/* The training state of a task at a step boundary: with the task's
+ * settings, everything the rest of its training depends on.  A checkpoint
+ * (docs/running.md, "Checkpoints") stores it with the curves logged so far
+ * (TaskResult: train_loss, train_err_cm, final_loss, steps_done), and a
+ * task resumed from it ends bit-identical to one that never stopped (at the
+ * same thread count).
+ *
+ * step counts the loop iterations done: iteration s draws batch s, logs it
+ * when s is a logged step, and (s < steps) updates the network.  So
+ * step = 0 .. steps are the boundaries before iteration `step`, with
+ * params after `step` updates; step = steps + 1 means training is complete
+ * (the final point logged) and only the evaluation is left.
+ *
+ * Ownership: task_state_alloc allocates params, adam_m and adam_v;
+ * task_state_free releases them.  The state task_run hands to its save
+ * hook is a view of the task's own memory, valid during the call only. */
+typedef struct TaskState {
+    int step;              /* 0 .. steps + 1, see above */
+    int next_log;          /* logged points recorded so far (0 .. L) */
+    Rng r_traj, r_noise;   /* RNG_TRAIN_TRAJ / RNG_TRAIN_NOISE after `step` batches */
+    long adam_t;           /* Adam's step count */
+    size_t n_params;
+    float *params;         /* (n_params) the network (rnn.h layout) */
+    float *adam_m;         /* (n_params) Adam's first moment */
+    float *adam_v;         /* (n_params) Adam's second moment */
+    double train_s;        /* seconds of training up to this state, over every run */
+} TaskState;
+
+/* Allocate a state for n_params parameters (arrays zeroed).  Returns 0 or
+ * -1 (out of memory; nothing left allocated). */
+int task_state_alloc(TaskState *st, size_t n_params);
+
+/* Release; safe on a zeroed or already-freed state. */
+void task_state_free(TaskState *st);
+
+/* Copy src into dst (dst allocated for the same n_params).  Returns 0, or
+ * -1 when the sizes differ. */
+int task_state_copy(TaskState *dst, const TaskState *src);
 
 typedef struct TaskHooks {
     /* Called at every logged point (step = optimiser step of the point,
@@ -27,8 +69,30 @@ typedef struct TaskHooks {
     void (*progress)(void *ctx, int step, float loss, float err_cm, double steps_per_s);
     void *ctx;
     /* If non-NULL and *stop becomes non-zero: abandon the task promptly
-     * (checked every step), leave res->status = TASK_PENDING, return 0. */
+     * (checked every step), leave res->status = TASK_PENDING, return 0.
+     * With a save hook, a stop first saves the state (during training: at
+     * the next step boundary; during the evaluation: the trained state,
+     * step = steps + 1). */
     volatile int *stop;
+    /* Checkpoints.  save (may be NULL): called with the state and the
+     * result so far (its curves up to st->next_log) when checkpoint_every
+     * seconds of training have passed since the start or the last save
+     * (0 = never on time), and on a stop as above.  Returns 0, or -1 (not
+     * saved: training goes on; a stop still stops). */
+    int (*save)(void *ctx, const TaskState *st, const TaskResult *res);
+    double checkpoint_every;
+    /* resume (may be NULL): continue from this state instead of step 0.
+     * The caller has put the checkpoint's curves into res (train_loss,
+     * train_err_cm up to resume->next_log, final_loss, steps_done);
+     * task_run refuses (-1, TASK_FAILED) a state whose sizes or step do not
+     * fit cfg. */
+    const TaskState *resume;
+    /* tick (may be NULL): called between training steps at most every
+     * tick_every seconds, with the optimiser steps taken so far (over
+     * every run of the task) and the training speed of this run, for
+     * progress reports and stop decisions between logged points. */
+    void (*tick)(void *ctx, int steps_done, double steps_per_s);
+    double tick_every;
 } TaskHooks;
 
 /* Train and evaluate the task cfg into res (res already result_alloc'ed by
