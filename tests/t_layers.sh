@@ -33,7 +33,7 @@ declare -A may=(
   [model]="base model"
   [score]="base model score"
   [task]="base model score task"
-  [io]="base spec io"
+  [io]="base spec task io"
   [farm]="base spec model score task io farm"
   [cli]="base spec model score task io farm cli"
 )
