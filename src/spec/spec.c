@@ -37,6 +37,7 @@ typedef struct Ctx {
     Loc axis_at[128];    /* (K) where each axis key was given */
     int axis_node[128];  /* (K) value node of each axis, -1 if none */
     Loc eval_noise_at;
+    Loc train_run_at[2]; /* where train.checkpoint_every / train.stop_grace were given */
 } Ctx;
 
 static int fail_at(Ctx *c, int line, int col, const char *where, const char *fmt, ...)
@@ -265,6 +266,32 @@ static const char *const top_keys[] = {"name", "description", "sweep_seed", "mod
                                        "train", "eval", "replay", "output", "sweep"};
 enum { N_TOP = 11 };
 static const char *const output_keys[] = {"file", "time_limit", "progress_every", "sync"};
+/* Run settings of the train section: how a task is kept safe while it
+ * trains, not what it computes (not hashed, not /tasks columns, not axes;
+ * docs/spec.md "Checkpoints"). */
+static const char *const train_run_keys[] = {"checkpoint_every", "stop_grace"};
+enum { N_TRAIN_RUN_KEYS = 2 };
+
+/* A train run setting (index j of train_run_keys) from value node vk. */
+static int parse_train_run_key(Ctx *c, int j, const YNode *kn, int vk, const char *where)
+{
+    const YNode *vn = node(c, vk);
+    double x;
+    if (c->train_run_at[j].line)
+        return fail_at(c, kn->line, kn->col, where, "duplicate key (first given at %d:%d)", c->train_run_at[j].line,
+                       c->train_run_at[j].col);
+    c->train_run_at[j] = (Loc){kn->line, kn->col};
+    if (plain_number(c, vk, where, j == 0 ? "a number of seconds >= 0 (0 = no checkpoints)" : "a number of seconds >= 0",
+                     &x) < 0)
+        return -1;
+    if (!(x >= 0) || !isfinite(x))
+        return fail_at(c, vn->line, vn->col, where, "expected a number of seconds >= 0, got %s", vn->str);
+    if (j == 0)
+        c->s->checkpoint_every = x;
+    else
+        c->s->stop_grace = x;
+    return 0;
+}
 
 /* Every key a section may hold (for suggestions): settings + eval_noise. */
 static int all_keys(const char **keys, int cap)
@@ -333,6 +360,14 @@ static int parse_section(Ctx *c, const char *section, int k)
             c->eval_noise_at = (Loc){kn->line, kn->col};
             if (parse_eval_noise(c, n->kids[i + 1]) < 0) return -1;
             continue;
+        }
+        if (strcmp(section, "train") == 0) {
+            int j = 0;
+            while (j < N_TRAIN_RUN_KEYS && strcmp(kn->str, train_run_keys[j]) != 0) j++;
+            if (j < N_TRAIN_RUN_KEYS) {
+                if (parse_train_run_key(c, j, kn, n->kids[i + 1], where) < 0) return -1;
+                continue;
+            }
         }
         const SettingDesc *d = config_find(kn->str);
         if (!d) {
@@ -610,6 +645,11 @@ static int parse_sweep(Ctx *c, int k)
             for (int j = 0; j < N_TOP; j++)
                 if (strcmp(kn->str, top_keys[j]) == 0)
                     return fail_at(c, kn->line, kn->col, where, "'%s' cannot be an axis", kn->str);
+            for (int j = 0; j < N_TRAIN_RUN_KEYS; j++)
+                if (strcmp(kn->str, train_run_keys[j]) == 0)
+                    return fail_at(c, kn->line, kn->col, where,
+                                   "'%s' is a run setting (train section), not an axis: it does not change results",
+                                   kn->str);
             return unknown_key(c, kn, where, keys, nkeys);
         }
         int idx = (int)(d - config_settings);
@@ -1031,6 +1071,8 @@ int spec_load_string(Spec *s, const char *name, const char *text, size_t len, ch
     snprintf(s->output, sizeof s->output, "results.h5");
     s->time_limit = 0;
     s->progress_every = 30;
+    s->checkpoint_every = 900;
+    s->stop_grace = 300;
     s->sync = 1;
     c->s = s;
     c->doc = &doc;

@@ -74,6 +74,10 @@ typedef struct Spec {
     double time_limit;      /* seconds, 0 = none */
     double progress_every;  /* seconds between progress lines, default 30 */
     int sync;               /* output.sync: 1 "task" (fsync per task, default), 0 "none" (h5out.h) */
+    /* train run settings: not part of the hash either (docs/spec.md, "Checkpoints") */
+    double checkpoint_every;/* train.checkpoint_every: seconds of training between checkpoints, 0 = off (900) */
+    double stop_grace;      /* train.stop_grace: on a drain, a task expected to need longer than this
+                               checkpoints and stops; shorter ones finish (300 s) */
 } Spec;
 
 /* Read and parse the file at path.  Returns 0, or -1 with err filled
