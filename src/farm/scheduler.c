@@ -1,23 +1,8 @@
-/* scheduler.c -- the rank-0 scheduler, the workers, signals and progress.
+/* scheduler.c -- rank 0's scheduling, signals and progress.
  *
- * Messages (MPI_COMM of the job, small, eager):
- *   worker -> 0, TAG_REPORT: double[4] {row just finished or -1, its status,
- *                            its wall seconds, the worker's signal level}
- *   0 -> worker, TAG_CMD:    int[2] {CMD_ASSIGN, row or -1 (= quit)}
- *                            int[2] {CMD_ABANDON, -1} (stop the running task)
- * A worker only receives CMD_ASSIGN in reply to a report, so a TAG_CMD
- * message that arrives while it runs a task is always CMD_ABANDON.
- * The reply to a report is the next assignment, so one task costs one round
- * trip.  Nobody blocks in MPI_Recv/MPI_Send-with-rendezvous: waiting is a
- * pre-posted MPI_Irecv polled with MPI_Test, plus nanosleep, so idle ranks
- * do not spin a core.  (Not MPI_Iprobe: with Open MPI 4.1 an
- * MPI_Iprobe(MPI_ANY_SOURCE) polled between naps sees a message hundreds
- * of microseconds to milliseconds late; a posted receive completes at the
- * next MPI_Test: 19 us against 800 us per round trip, measured.)  The naps
- * adapt: they start short (NAP_MIN_NS) after a message and double while
- * nothing arrives, up to a cap (rank 0: NAP_SCHED_MAX_NS, a worker waiting
- * for its assignment: NAP_WORKER_MAX_NS).  While work flows rank 0 answers
- * within tens of microseconds; when tasks are long it sleeps at the cap.
+ * The messages and the way ranks wait for them are msg.h's; the workers'
+ * side is worker.c.  Rank 0 keeps one posted MPI_Irecv for the next report
+ * from any worker and answers each with the worker's next assignment.
  */
 #include "farm/scheduler.h"
 
@@ -27,22 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
 #include <unistd.h>
 
-#include "io/check.h"
 #include "base/result.h"
+#include "farm/msg.h"
+#include "farm/worker.h"
+#include "io/check.h"
 #include "task/train.h"
 
-enum { TAG_REPORT = 101, TAG_CMD = 102 };
-enum { CMD_ASSIGN = 1, CMD_ABANDON = 2 };
-#define REPORT_LEN 4
-#define NAP_MIN_NS 2000L             /* first nap after a message */
 #define NAP_SCHED_MAX_NS 4000000L    /* rank 0's cap: 4 ms (idle: ~250 wake-ups/s) */
-#define NAP_WORKER_MAX_NS 500000L    /* a waiting worker's cap: 0.5 ms */
 
 /* ---- signals ------------------------------------------------------------ */
 
@@ -105,12 +86,6 @@ const char *sched_signal_name(void)
 volatile int *sched_stop_flag(void) { return (volatile int *)&stop_flag; }
 
 /* ---- small helpers -------------------------------------------------------- */
-
-static void nap(long ns)
-{
-    struct timespec ts = {0, ns};
-    nanosleep(&ts, NULL);
-}
 
 static double cpu_seconds(void)
 {
@@ -195,67 +170,17 @@ static void progress_print(Progress *p, int final)
     fflush(stderr);
 }
 
-/* ---- running one task (any rank) ------------------------------------------ */
-
-typedef struct WorkerCtx {
-    MPI_Comm comm;
-    int size;
-    Progress *prog;            /* one-rank mode: rank 0's progress, else NULL */
-    int id, steps;
-    char line[160];
-} WorkerCtx;
-
-static void worker_hook(void *ctx, int step, float loss, float err_cm, double steps_per_s)
+/* Worker.on_step with one rank: the running task on the progress line. */
+static void progress_step(void *ctx, int task_id, int step, int steps, float loss, float err_cm,
+                          double steps_per_s)
 {
-    WorkerCtx *w = ctx;
-    if (w->size > 1) {
-        int flag = 0;
-        CHECK_MPI(MPI_Iprobe(0, TAG_CMD, w->comm, &flag, MPI_STATUS_IGNORE));
-        if (flag) {
-            int cmd[2];
-            CHECK_MPI(MPI_Recv(cmd, 2, MPI_INT, 0, TAG_CMD, w->comm, MPI_STATUS_IGNORE));
-            if (cmd[0] != CMD_ABANDON)
-                sweep_fatal(__FILE__, __LINE__, "scheduler protocol: command %d while running a task", cmd[0]);
-            stop_flag = 1;
-        }
-        return;
-    }
-    /* one rank: this rank is also the scheduler */
-    Progress *p = w->prog;
-    snprintf(w->line, sizeof w->line, "task %d step %d/%d loss %.4g err %.2f cm %.0f steps/s", w->id, step,
-             w->steps, (double)loss, (double)err_cm, steps_per_s);
-    p->task_line = w->line;
+    Progress *p = ctx;
+    char line[160];
+    snprintf(line, sizeof line, "task %d step %d/%d loss %.4g err %.2f cm %.0f steps/s", task_id, step, steps,
+             (double)loss, (double)err_cm, steps_per_s);
+    p->task_line = line;
     progress_print(p, 0);
     p->task_line = NULL;
-}
-
-/* Run and write row `row`; returns its status (pending if abandoned). */
-static int run_row(const Spec *spec, H5Out *out, int row, WorkerCtx *w, int rank, double *wall)
-{
-    int id = out->task_ids[row];
-    const TaskConfig *cfg = &spec->tasks[id];
-    TaskResult res;
-    TaskHooks hooks = {worker_hook, w, sched_stop_flag()};
-    double t = MPI_Wtime();
-    w->id = id;
-    w->steps = cfg->steps;
-    if (result_alloc(&res, cfg) < 0) {
-        memset(&res, 0, sizeof res);
-        res.status = TASK_FAILED;
-        snprintf(res.message, sizeof res.message, "out of memory allocating the result arrays");
-        res.wall_s = res.train_s = res.eval_s = 0;
-        res.final_loss = res.final_err_cm = res.grid_frac = res.max_score60 = res.mean_score60 = NAN;
-    } else if (task_run(cfg, &res, &hooks) < 0 && res.status != TASK_FAILED) {
-        res.status = TASK_FAILED;
-        if (!res.message[0]) snprintf(res.message, sizeof res.message, "task_run failed");
-    }
-    int status = res.status;
-    if (status == TASK_FAILED) sweep_log("task %d failed: %s", id, res.message);
-    if (status == TASK_DIVERGED) sweep_log("task %d diverged: %s", id, res.message);
-    if (status != TASK_PENDING && h5out_write_task(out, row, cfg, &res, rank) < 0) status = TASK_FAILED;
-    result_free(&res);
-    *wall = MPI_Wtime() - t;
-    return status;
 }
 
 /* ---- the loops ------------------------------------------------------------ */
@@ -279,16 +204,18 @@ static void count(Progress *p, int status)
     else p->abandoned++;
 }
 
-static void run_alone(const Spec *spec, H5Out *out, const int *order, double *cost, Progress *p,
-                      char *reason, size_t rlen, MPI_Comm comm)
+/* One rank: schedule and work, in this process. */
+static void run_alone(Worker *w, const Spec *spec, H5Out *out, const int *order, const double *cost, Progress *p,
+                      char *reason, size_t rlen)
 {
-    WorkerCtx w = {comm, 1, p, -1, 0, ""};
+    w->on_step = progress_step;
+    w->step_ctx = p;
     while (p->next < p->n_todo) {
         if (level_now(p->opt, reason, rlen) != SCHED_RUN) break;
         int i = p->next++;
         double wall;
         p->running = 1;
-        int st = run_row(spec, out, order[i], &w, 0, &wall);
+        int st = worker_run_row(w, spec, out, order[i], &wall);
         p->running = 0;
         count(p, st);
         p->cost_left -= cost[i];
@@ -298,24 +225,28 @@ static void run_alone(const Spec *spec, H5Out *out, const int *order, double *co
     level_now(p->opt, reason, rlen);
 }
 
-static void run_scheduler(const int *order, const double *cost, Progress *p, char *reason, size_t rlen,
-                          MPI_Comm comm, int size)
+/* Rank 0 of several: answer every report with the next assignment until
+ * every worker has had its quit (msg.h). */
+static void run_scheduler(const MsgTypes *types, const int *order, const double *cost, Progress *p, char *reason,
+                          size_t rlen, MPI_Comm comm, int size)
 {
     int *busy = malloc((size_t)size * sizeof *busy);   /* index into order of each worker's task, or -1 */
     if (!busy) sweep_fatal(__FILE__, __LINE__, "out of memory");
     for (int r = 0; r < size; r++) busy[r] = -1;
     int active = size - 1, abandon_sent = 0, level = SCHED_RUN;
-    long ns = NAP_MIN_NS;
-    double rbuf[REPORT_LEN];
+    long ns = MSG_NAP_MIN_NS;
+    MsgReport rep;
     MPI_Request req;
-    CHECK_MPI(MPI_Irecv(rbuf, REPORT_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REPORT, comm, &req));
+    CHECK_MPI(MPI_Irecv(&rep, 1, types->report, MPI_ANY_SOURCE, MSG_TAG_REPORT, comm, &req));
     while (active > 0) {
         int lv = level_now(p->opt, reason, rlen);
         if (lv > level) level = lv;
         if (level == SCHED_STOP && !abandon_sent) {
-            int cmd[2] = {CMD_ABANDON, -1};
-            for (int r = 1; r < size; r++)
-                if (busy[r] >= 0) CHECK_MPI(MPI_Send(cmd, 2, MPI_INT, r, TAG_CMD, comm));
+            for (int r = 1; r < size; r++) {
+                if (busy[r] < 0) continue;
+                MsgCmd cmd = {.kind = MSG_CMD_ABANDON, .row = order[busy[r]]};
+                CHECK_MPI(MPI_Send(&cmd, 1, types->cmd, r, MSG_TAG_CMD, comm));
+            }
             abandon_sent = 1;
         }
         int flag = 0;
@@ -323,73 +254,40 @@ static void run_scheduler(const int *order, const double *cost, Progress *p, cha
         CHECK_MPI(MPI_Test(&req, &flag, &ms));
         if (!flag) {
             progress_print(p, 0);
-            nap(ns);
-            if (ns < NAP_SCHED_MAX_NS) ns = ns * 2 < NAP_SCHED_MAX_NS ? ns * 2 : NAP_SCHED_MAX_NS;
+            msg_nap(&ns, NAP_SCHED_MAX_NS);
             continue;
         }
-        ns = NAP_MIN_NS;
-        double rep[REPORT_LEN];
-        memcpy(rep, rbuf, sizeof rep);
+        ns = MSG_NAP_MIN_NS;
         int w = ms.MPI_SOURCE;
+        int expect = busy[w] >= 0 ? order[busy[w]] : -1;
+        if (rep.row != expect)
+            sweep_fatal(__FILE__, __LINE__, "scheduler protocol: rank %d reported row %d, assigned %d", w,
+                        (int)rep.row, expect);
         if (busy[w] >= 0) {
             int i = busy[w];
             busy[w] = -1;
             p->running--;
-            count(p, (int)rep[1]);
+            count(p, rep.status);
             p->cost_left -= cost[i];
-            if ((int)rep[1] != TASK_PENDING) p->cost_done += cost[i];
+            if (rep.status != TASK_PENDING) p->cost_done += cost[i];
         }
-        int wlevel = (int)rep[3];
-        if (wlevel > level) {
-            level = wlevel;
+        if (rep.signal_level > level) {
+            level = rep.signal_level;
             if (!reason[0]) snprintf(reason, rlen, "a signal to rank %d", w);
         }
-        int cmd[2] = {CMD_ASSIGN, -1};
+        MsgCmd cmd = {.kind = MSG_CMD_ASSIGN, .row = -1};
         if (level == SCHED_RUN && p->next < p->n_todo) {
             busy[w] = p->next;
-            cmd[1] = order[p->next++];
+            cmd.row = order[p->next++];
             p->running++;
         } else {
             active--;
         }
-        CHECK_MPI(MPI_Send(cmd, 2, MPI_INT, w, TAG_CMD, comm));
-        if (active > 0) CHECK_MPI(MPI_Irecv(rbuf, REPORT_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REPORT, comm, &req));
+        CHECK_MPI(MPI_Send(&cmd, 1, types->cmd, w, MSG_TAG_CMD, comm));
+        if (active > 0) CHECK_MPI(MPI_Irecv(&rep, 1, types->report, MPI_ANY_SOURCE, MSG_TAG_REPORT, comm, &req));
     }
     /* every worker has had its quit: no report is left to match req */
     free(busy);
-}
-
-static void run_worker(const Spec *spec, H5Out *out, MPI_Comm comm, int rank, int size)
-{
-    WorkerCtx w = {comm, size, NULL, -1, 0, ""};
-    double rep[REPORT_LEN] = {-1, 0, 0, 0};
-    for (;;) {
-        rep[3] = sig_level;
-        CHECK_MPI(MPI_Send(rep, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, comm));
-        int cmd[2];
-        long ns = NAP_MIN_NS;
-        MPI_Request req;
-        CHECK_MPI(MPI_Irecv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, &req));
-        for (;;) {
-            int flag = 0;
-            CHECK_MPI(MPI_Test(&req, &flag, MPI_STATUS_IGNORE));
-            if (flag) {
-                if (cmd[0] == CMD_ASSIGN) break;
-                /* an abandon for a task already finished: wait on */
-                CHECK_MPI(MPI_Irecv(cmd, 2, MPI_INT, 0, TAG_CMD, comm, &req));
-                ns = NAP_MIN_NS;
-                continue;
-            }
-            nap(ns);
-            if (ns < NAP_WORKER_MAX_NS) ns = ns * 2 < NAP_WORKER_MAX_NS ? ns * 2 : NAP_WORKER_MAX_NS;
-        }
-        if (cmd[1] < 0) break;
-        double wall;
-        int st = run_row(spec, out, cmd[1], &w, rank, &wall);
-        rep[0] = cmd[1];
-        rep[1] = st;
-        rep[2] = wall;
-    }
 }
 
 int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const SchedOptions *opt, MPI_Comm comm,
@@ -405,6 +303,19 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
      * every nap of the adaptive poll up to 50 us */
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 #endif
+    MsgTypes types;
+    msg_types_create(&types);
+    Worker w = {.comm = comm,
+                .rank = rank,
+                .size = size,
+                .types = &types,
+                .stop = sched_stop_flag(),
+                .signal_level = sched_signal_level,
+                .on_step = NULL,
+                .step_ctx = NULL,
+                .id = -1,
+                .steps = 0,
+                .row = -1};
     double t_start = MPI_Wtime(), cpu_start = cpu_seconds();
     if (rank == 0) {
         int *order = malloc((n_todo ? (size_t)n_todo : 1) * sizeof *order);
@@ -426,9 +337,9 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
         }
         /* rows not to run are done or diverged (failed ones are re-run) */
         if (size == 1)
-            run_alone(spec, out, order, cost, &p, st->stop_reason, sizeof st->stop_reason, comm);
+            run_alone(&w, spec, out, order, cost, &p, st->stop_reason, sizeof st->stop_reason);
         else
-            run_scheduler(order, cost, &p, st->stop_reason, sizeof st->stop_reason, comm, size);
+            run_scheduler(&types, order, cost, &p, st->stop_reason, sizeof st->stop_reason, comm, size);
         progress_print(&p, 1);   /* on a terminal, overwrites the in-place line */
         st->n_rows = out->n_rows;
         st->n_before = p.n_before;
@@ -444,8 +355,9 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
         free(order);
         free(cost);
     } else {
-        run_worker(spec, out, comm, rank, size);
+        worker_run(&w, spec, out);
     }
     CHECK_MPI(MPI_Bcast(st, (int)sizeof *st, MPI_BYTE, 0, comm));
+    msg_types_free(&types);
     return 0;
 }

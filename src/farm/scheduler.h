@@ -1,15 +1,17 @@
-/* scheduler.h -- the rank-0 scheduler, the workers, signals and progress.
+/* scheduler.h -- rank 0's scheduler, signals and progress.
  *
  * With more than one rank, rank 0 only schedules: it hands one row (task)
  * at a time to whichever worker asks, most expensive first (task_cost,
  * ties by task id); the reply to a worker's report is its next task.
- * Waiting is a posted MPI_Irecv polled with MPI_Test between naps that
- * start at 2 us after a message and double to a cap (rank 0: 4 ms, a
- * worker waiting for its task: 0.5 ms): rank 0 answers within tens of
- * microseconds while tasks flow and sleeps at the cap when they are long
- * (docs/performance.md, "Farm throughput").  Workers run task_run and write their own rows into
- * the shared file (h5out_write_task); nothing but a few numbers travels
- * through rank 0.  With one rank, that rank schedules and works.
+ * The messages, their tags and fields, and the waiting (a posted
+ * MPI_Irecv polled with MPI_Test between naps that start at 2 us after a
+ * message and double to a cap: rank 0 4 ms, a worker waiting for its task
+ * 0.5 ms) are msg.h's: rank 0 answers within tens of microseconds while
+ * tasks flow and sleeps at the cap when they are long (docs/performance.md,
+ * "Farm throughput").  The other ranks are workers (worker.h): they run
+ * task_run and write their own rows into the shared file
+ * (h5out_write_task); nothing but a few numbers travels through rank 0.
+ * With one rank, that rank schedules and works.
  *
  * Stopping (docs/running.md):
  *   SIGUSR1, SIGUSR2,  drain: no new tasks, running tasks finish
@@ -53,22 +55,26 @@ typedef struct SchedStats {
  * MPI_Init).  Idempotent. */
 void sched_install_signals(void);
 
-/* Current level from signals alone (SchedLevel), and the name of the
- * first signal seen ("" if none). */
+/* Current level from this rank's signals alone (SchedLevel; what a worker
+ * reports, Worker.signal_level), and the name of the first signal seen
+ * ("" if none). */
 int sched_signal_level(void);
 const char *sched_signal_name(void);
 
-/* The flag task_run polls through TaskHooks.stop: set by a stop signal,
- * a time limit or an abandon message. */
+/* The flag task_run polls through TaskHooks.stop (Worker.stop): set by a
+ * stop signal or an abandon message (a time limit is a drain: running
+ * tasks finish). */
 volatile int *sched_stop_flag(void);
 
 /* Order rows for scheduling: most expensive first (task_cost), ties by
  * task id.  rows (n) is sorted in place. */
 void sched_order(const Spec *spec, const H5Out *out, int *rows, int n);
 
-/* Run rows todo (n_todo, any order: rank 0 sorts them) of out on comm.
- * Collective: every rank of comm calls it with the same spec and file
- * (todo and n_todo matter on rank 0 only).  Fills *st on rank 0 (counts
+/* Run rows todo (n_todo, any order: rank 0 sorts them) of out on comm:
+ * rank 0 schedules (and, alone, works), every other rank is a worker
+ * (worker_run).  Builds the message datatypes (msg.h) on entry and frees
+ * them on return.  Collective: every rank of comm calls it with the same
+ * spec and file (todo and n_todo matter on rank 0 only).  Fills *st on rank 0 (counts
  * are broadcast, so every rank sees them).  Returns 0 or -1 (scheduling
  * itself failed; task failures are counted, not errors). */
 int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const SchedOptions *opt,
