@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "cli/score_cmd.h"
 #include "io/merge.h"
 #include "io/status.h"
 #include "spec/spec.h"
@@ -22,6 +23,7 @@ static const char usage_text[] =
     "       sweep run-one SPEC --task K -o FILE\n"
     "       sweep status FILE\n"
     "       sweep merge -o OUT IN...\n"
+    "       sweep score MAPS.h5 -o OUT.h5 [--force] [--csv]\n"
     "       sweep --help | --version | --settings\n";
 
 static const char help_text[] =
@@ -37,6 +39,11 @@ static const char help_text[] =
     "  run-one SPEC           run the single task --task K into -o FILE (no scheduler)\n"
     "  status FILE            summarise a result file (done, pending, failed tasks)\n"
     "  merge -o OUT IN...     merge result files of shards of the same spec\n"
+    "  score MAPS.h5 -o OUT   score the rate maps /ratemaps (U, G, G) of any HDF5\n"
+    "                         file: gridness, SAC peak geometry, band, ramp,\n"
+    "                         border, spatial information, class per unit\n"
+    "                         (--csv: also a table on stdout; --force: overwrite\n"
+    "                         OUT; docs/cli.md)\n"
     "\n"
     "Options:\n"
     "  -n, --dry-run          as above (the run options are accepted and ignored)\n"
@@ -269,6 +276,8 @@ int cli_main(int argc, char **argv)
     char err[1024];
     int rc;
     memset(&spec, 0, sizeof spec);
+    if (argc >= 2 && strcmp(argv[1], "score") == 0)
+        return score_main(argc - 1, argv + 1);   /* its own options (score_cmd.c) */
     if (cli_parse(&a, argc, argv, err, sizeof err) < 0) return usage_error(err);
     switch (a.cmd) {
     case CLI_HELP:
