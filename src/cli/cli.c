@@ -1,7 +1,7 @@
 /* cli.c -- the command line: parse, load the spec, dispatch (run.h).
  *
  * Only this file decides exit statuses (sweep.h).  --help, --version,
- * --settings and --dry-run never call MPI_Init and never train.
+ * --settings, --columns and --dry-run never call MPI_Init and never train.
  */
 #include "cli/cli.h"
 
@@ -12,6 +12,7 @@
 
 #include "cli/run.h"
 #include "io/merge.h"
+#include "io/rows.h"
 #include "io/status.h"
 #include "spec/spec.h"
 #include "base/sweep.h"
@@ -22,7 +23,7 @@ static const char usage_text[] =
     "       sweep run-one SPEC --task K -o FILE\n"
     "       sweep status FILE\n"
     "       sweep merge -o OUT IN...\n"
-    "       sweep --help | --version | --settings\n";
+    "       sweep --help | --version | --settings | --columns\n";
 
 static const char help_text[] =
     "\n"
@@ -51,6 +52,7 @@ static const char help_text[] =
     "      --shard i/N        run only tasks whose id % N == i (0 <= i < N)\n"
     "      --task K           the task id for run-one (0 <= K < number of tasks)\n"
     "      --settings         print the table of every setting (markdown)\n"
+    "      --columns          print the table of the result file's /tasks columns (markdown)\n"
     "  -h, --help             this help\n"
     "  -V, --version          print the version\n"
     "\n"
@@ -61,7 +63,7 @@ static const char help_text[] =
     "  3  stopped early (signal or time limit): run again with --resume\n"
     "  4  result file refused or unusable\n";
 
-enum { OPT_RESUME = 256, OPT_FORCE, OPT_TIME_LIMIT, OPT_SHARD, OPT_TASK, OPT_SETTINGS };
+enum { OPT_RESUME = 256, OPT_FORCE, OPT_TIME_LIMIT, OPT_SHARD, OPT_TASK, OPT_SETTINGS, OPT_COLUMNS };
 
 static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
@@ -74,6 +76,7 @@ static const struct option long_opts[] = {
     {"shard", required_argument, NULL, OPT_SHARD},
     {"task", required_argument, NULL, OPT_TASK},
     {"settings", no_argument, NULL, OPT_SETTINGS},
+    {"columns", no_argument, NULL, OPT_COLUMNS},
     {NULL, 0, NULL, 0},
 };
 
@@ -90,7 +93,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
 {
-    int help = 0, version = 0, dry = 0, settings = 0, c;
+    int help = 0, version = 0, dry = 0, settings = 0, columns = 0, c;
     int have_resume = 0, have_shard = 0;
     const char *sub = NULL;
     memset(a, 0, sizeof *a);
@@ -115,6 +118,7 @@ int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
         case 'V': version = 1; break;
         case 'n': dry = 1; break;
         case OPT_SETTINGS: settings = 1; break;
+        case OPT_COLUMNS: columns = 1; break;
         case 'o':
             if (!*arg) { snprintf(err, errlen, "-o needs a file name"); return -1; }
             a->output = arg;
@@ -171,6 +175,7 @@ int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
     if (help) { a->cmd = CLI_HELP; return 0; }
     if (version) { a->cmd = CLI_VERSION; return 0; }
     if (settings) { a->cmd = CLI_SETTINGS; return 0; }
+    if (columns) { a->cmd = CLI_COLUMNS; return 0; }
     if (a->resume && a->force) {
         snprintf(err, errlen, "--resume and --force contradict each other: choose one");
         return -1;
@@ -280,6 +285,9 @@ int cli_main(int argc, char **argv)
         return SWEEP_EXIT_OK;
     case CLI_SETTINGS:
         spec_print_settings_table(stdout);
+        return SWEEP_EXIT_OK;
+    case CLI_COLUMNS:
+        rows_print_columns_table(stdout);
         return SWEEP_EXIT_OK;
     case CLI_STATUS:
         return status_main(a.file);
