@@ -302,7 +302,8 @@ def aggregate(df, by=None, metrics=None, status="done"):
     """Mean and spread over the remaining axes (by default: over seeds).
 
     by: grouping columns (default: every varying axis except seed).
-    metrics: columns to summarise (default: the summary columns present).
+    metrics: columns to summarise (default: the columns the files call
+    "metric", metric_columns(df)).
     status: keep only rows with this status (None: keep all; NaN values are
     skipped either way).  Returns one row per group with <m>_mean, <m>_std,
     <m>_sem, <m>_n for each metric, plus n_tasks and n_<status> counts.
