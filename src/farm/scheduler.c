@@ -128,7 +128,7 @@ void sched_order(const Spec *spec, const H5Out *out, int *rows, int n)
     if (!c) sweep_fatal(__FILE__, __LINE__, "out of memory ordering %d tasks", n);
     for (int i = 0; i < n; i++) {
         c[i].row = rows[i];
-        c[i].id = out->task_ids[rows[i]];
+        c[i].id = h5out_task_id(out, rows[i]);
         c[i].cost = task_cost(&spec->tasks[c[i].id]);
     }
     qsort(c, (size_t)n, sizeof *c, cmp_cost);
@@ -328,11 +328,11 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
         p.opt = opt;
         p.tty = isatty(STDERR_FILENO);
         p.last = MPI_Wtime();
-        p.n_rows = out->n_rows;
+        p.n_rows = h5out_n_rows(out);
         p.n_todo = n_todo;
-        p.n_before = out->n_rows - n_todo;
+        p.n_before = h5out_n_rows(out) - n_todo;
         for (int i = 0; i < n_todo; i++) {
-            cost[i] = task_cost(&spec->tasks[out->task_ids[order[i]]]);
+            cost[i] = task_cost(&spec->tasks[h5out_task_id(out, order[i])]);
             p.cost_left += cost[i];
         }
         /* rows not to run are done or diverged (failed ones are re-run) */
@@ -341,7 +341,7 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
         else
             run_scheduler(&types, order, cost, &p, st->stop_reason, sizeof st->stop_reason, comm, size);
         progress_print(&p, 1);   /* on a terminal, overwrites the in-place line */
-        st->n_rows = out->n_rows;
+        st->n_rows = h5out_n_rows(out);
         st->n_before = p.n_before;
         st->n_todo = n_todo;
         st->done = p.done;

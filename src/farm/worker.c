@@ -36,7 +36,7 @@ static void on_progress(void *ctx, int step, float loss, float err_cm, double st
 
 int worker_run_row(Worker *w, const Spec *spec, H5Out *out, int row, double *wall_s)
 {
-    int id = out->task_ids[row];
+    int id = h5out_task_id(out, row);
     const TaskConfig *cfg = &spec->tasks[id];
     TaskResult res;
     TaskHooks hooks = {on_progress, w, w->stop};
