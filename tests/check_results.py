@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SETTINGS_DEF = os.path.join(HERE, "..", "include", "settings.def")
+SETTINGS_DEF = os.path.join(HERE, "..", "src", "base", "settings.def")
 RUN_FIELDS = {"rank", "wall_s", "train_s", "eval_s"}
 RUN_ATTRS = {"command_line", "start_time", "n_ranks", "merged_from"}
 
