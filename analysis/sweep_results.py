@@ -352,7 +352,7 @@ def status_counts(df):
 def sac(ratemap):
     """Spatial autocorrelogram, (2G-1, 2G-1): Pearson correlation of the
     overlapping bins at every lag, unvisited (NaN) bins counted as 0
-    (SCIENCE.md, gridness step 1).  Lags with a constant overlap are NaN."""
+    (docs/science.md section 5, gridness step 1).  Lags with a constant overlap are NaN."""
     from scipy.signal import correlate2d
     x = np.nan_to_num(np.asarray(ratemap, dtype=float), nan=0.0)
     ones = np.ones_like(x)

@@ -13,21 +13,13 @@
 # B. On real files: `mpirun -n 2 $SWEEP sweeps/smoke.yaml`, the report on it
 #    (every table and plot, the gallery when rate maps are stored), and the
 #    smoke sweep run as two shards: their merge (Python side, and
-#    `sweep merge` when built) equals the unsharded run.  Runs as soon as the
-#    binary has a `run` command (the stub says "run is not built yet" until
-#    then); a failing real run is a failure.
+#    `sweep merge`) equals the unsharded run.  A failing real run, shard or
+#    merge is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-ROOT=$PWD
-PYTHON=${PYTHON:-/usr/bin/python3}
-SWEEP=${SWEEP:-$ROOT/${BUILD:-build}/sweep}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
-T=$(mktemp -d /tmp/sweep-analysis.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 fake() { "$PYTHON" tests/make_fake_results.py "$@" || fail "make_fake_results.py $*"; }
-report() { "$PYTHON" analysis/report.py "$@" > "$T/report.out" 2>&1 || { cat "$T/report.out"; fail "report.py $*"; }; }
+report() { "$PYTHON" analysis/report.py "$@" > "$tmp/report.out" 2>&1 || { cat "$tmp/report.out"; fail "report.py $*"; }; }
 
 # check_outputs DIR FILE... : each exists and is non-empty; PNGs are real PNGs
 check_outputs() {
@@ -43,15 +35,15 @@ check_outputs() {
 ALL="tasks.csv aggregate.csv status.csv final_error.png error_vs_time.png grid_scores.png training.png summary.txt"
 
 echo "== A1. report on the full fixture (48 tasks, rate maps top-4)"
-fake -o "$T/full.h5"
+fake -o "$tmp/full.h5"
 # the fixture must stay in the documented format: h5out's own checker
 if [ -f tests/check_results.py ]; then
-    "$PYTHON" tests/check_results.py "$T/full.h5" || fail "the fixture does not pass tests/check_results.py"
+    "$PYTHON" tests/check_results.py "$tmp/full.h5" || fail "the fixture does not pass tests/check_results.py"
 fi
-report "$T/full.h5" -o "$T/rep"
+report "$tmp/full.h5" -o "$tmp/rep"
 REPLAY="replay_trajectories.png replay_metrics.png replay_kl.png"
-check_outputs "$T/rep" $ALL gallery.png $REPLAY
-"$PYTHON" - "$T/rep" <<'EOF' || fail "report tables"
+check_outputs "$tmp/rep" $ALL gallery.png $REPLAY
+"$PYTHON" - "$tmp/rep" <<'EOF' || fail "report tables"
 import sys, pandas as pd
 d = sys.argv[1]
 t = pd.read_csv(f"{d}/tasks.csv")
@@ -85,9 +77,9 @@ print("tables ok")
 EOF
 
 echo "== A2. shards and interrupted runs merge to the unsharded result"
-for i in 0 1 2; do fake -o "$T/shard$i.h5" --shard "$i/3"; done
-fake -o "$T/partial.h5" --pending-from 20
-"$PYTHON" - "$T" <<'EOF' || fail "merge"
+for i in 0 1 2; do fake -o "$tmp/shard$i.h5" --shard "$i/3"; done
+fake -o "$tmp/partial.h5" --pending-from 20
+"$PYTHON" - "$tmp" <<'EOF' || fail "merge"
 import sys, numpy as np, pandas as pd
 sys.path.insert(0, "analysis")
 import sweep_results as sr
@@ -117,8 +109,8 @@ two = sr.load([f"{T}/shard0.h5", f"{T}/shard1.h5"]).tasks
 assert sorted(two["id"]) == [i for i in range(48) if i % 3 != 2]
 print("merge ok")
 EOF
-fake -o "$T/h32.h5" --shard 1/2 --hidden 32
-"$PYTHON" - "$T" <<'EOF' || fail "padding of files with different sizes"
+fake -o "$tmp/h32.h5" --shard 1/2 --hidden 32
+"$PYTHON" - "$tmp" <<'EOF' || fail "padding of files with different sizes"
 import sys, numpy as np
 sys.path.insert(0, "analysis")
 import sweep_results as sr
@@ -132,8 +124,8 @@ done = (r.tasks["status"] == "done").to_numpy()
 assert np.isfinite(s60[~odd & done, 40]).all()
 print("padding ok")
 EOF
-fake -o "$T/other.h5" --noise-only
-"$PYTHON" - "$T" <<'EOF' || fail "files of different specs were not refused"
+fake -o "$tmp/other.h5" --noise-only
+"$PYTHON" - "$tmp" <<'EOF' || fail "files of different specs were not refused"
 import sys
 sys.path.insert(0, "analysis")
 import sweep_results as sr
@@ -145,32 +137,32 @@ except ValueError as e:
 else:
     raise SystemExit("loaded two specs into one table")
 EOF
-report "$T/shard0.h5" "$T/shard1.h5" "$T/shard2.h5" -o "$T/rep-shards"
-check_outputs "$T/rep-shards" $ALL gallery.png $REPLAY
+report "$tmp/shard0.h5" "$tmp/shard1.h5" "$tmp/shard2.h5" -o "$tmp/rep-shards"
+check_outputs "$tmp/rep-shards" $ALL gallery.png $REPLAY
 "$PYTHON" -c '
 import sys, pandas as pd
 a, b = (pd.read_csv(p).drop(columns=["file"]) for p in sys.argv[1:3])
-pd.testing.assert_frame_equal(a, b)' "$T/rep/tasks.csv" "$T/rep-shards/tasks.csv" ||
+pd.testing.assert_frame_equal(a, b)' "$tmp/rep/tasks.csv" "$tmp/rep-shards/tasks.csv" ||
     fail "tasks.csv of the shards differs from the unsharded one"
 
 echo "== A3. graceful degradation"
-fake -o "$T/nomaps.h5" --ratemaps none --no-replay
-"$PYTHON" tests/check_results.py "$T/nomaps.h5" || fail "the fixture without replay does not pass check_results.py"
-report "$T/nomaps.h5" -o "$T/rep-nomaps"
-check_outputs "$T/rep-nomaps" $ALL
-[ ! -e "$T/rep-nomaps/gallery.png" ] || fail "gallery.png written without rate maps"
-for f in $REPLAY; do [ ! -e "$T/rep-nomaps/$f" ] || fail "$f written without /replay"; done
-grep -q "replay (done" "$T/rep-nomaps/summary.txt" && fail "replay summary without /replay"
-report "$T/other.h5" -o "$T/rep-noise"          # axes: noise, seed only
-check_outputs "$T/rep-noise" $ALL gallery.png
-grep -q "headline: per cell type" "$T/rep-noise/summary.txt" || fail "summary without a cell axis"
-fake -o "$T/one.h5" --shard 5/48                  # a single task: nothing varies
-report "$T/one.h5" -o "$T/rep-one"
-check_outputs "$T/rep-one" $ALL
-fake -o "$T/none.h5" --pending-from 0             # nothing done yet
-report "$T/none.h5" -o "$T/rep-none"
-check_outputs "$T/rep-none" tasks.csv aggregate.csv status.csv summary.txt
-grep -q "no task done yet" "$T/rep-none/summary.txt" || fail "summary of an empty run"
+fake -o "$tmp/nomaps.h5" --ratemaps none --no-replay
+"$PYTHON" tests/check_results.py "$tmp/nomaps.h5" || fail "the fixture without replay does not pass check_results.py"
+report "$tmp/nomaps.h5" -o "$tmp/rep-nomaps"
+check_outputs "$tmp/rep-nomaps" $ALL
+[ ! -e "$tmp/rep-nomaps/gallery.png" ] || fail "gallery.png written without rate maps"
+for f in $REPLAY; do [ ! -e "$tmp/rep-nomaps/$f" ] || fail "$f written without /replay"; done
+grep -q "replay (done" "$tmp/rep-nomaps/summary.txt" && fail "replay summary without /replay"
+report "$tmp/other.h5" -o "$tmp/rep-noise"          # axes: noise, seed only
+check_outputs "$tmp/rep-noise" $ALL gallery.png
+grep -q "headline: per cell type" "$tmp/rep-noise/summary.txt" || fail "summary without a cell axis"
+fake -o "$tmp/one.h5" --shard 5/48                  # a single task: nothing varies
+report "$tmp/one.h5" -o "$tmp/rep-one"
+check_outputs "$tmp/rep-one" $ALL
+fake -o "$tmp/none.h5" --pending-from 0             # nothing done yet
+report "$tmp/none.h5" -o "$tmp/rep-none"
+check_outputs "$tmp/rep-none" tasks.csv aggregate.csv status.csv summary.txt
+grep -q "no task done yet" "$tmp/rep-none/summary.txt" || fail "summary of an empty run"
 
 echo "== A4. autocorrelogram against brute force"
 "$PYTHON" - <<'EOF' || fail "sac"
@@ -201,19 +193,14 @@ echo "== B. real result files from $SWEEP"
 if [ ! -x "$SWEEP" ]; then
     fail "no sweep binary at $SWEEP"
 fi
-"$SWEEP" --dry-run sweeps/smoke.yaml > "$T/dry.txt" 2>&1 || { cat "$T/dry.txt"; fail "sweep --dry-run sweeps/smoke.yaml"; }
-mpirun -n 2 "$SWEEP" sweeps/smoke.yaml -o "$T/smoke.h5" > "$T/run.log" 2>&1
+"$SWEEP" --dry-run sweeps/smoke.yaml > "$tmp/dry.txt" 2>&1 || { cat "$tmp/dry.txt"; fail "sweep --dry-run sweeps/smoke.yaml"; }
+mpirun -n 2 "$SWEEP" sweeps/smoke.yaml -o "$tmp/smoke.h5" > "$tmp/run.log" 2>&1
 rc=$?
-if [ $rc -ne 0 ] && grep -q "run is not built yet" "$T/run.log"; then
-    echo "NOTE: '$SWEEP' has no run command yet (\"run is not built yet\"): real-file checks not run"
-    echo "t_analysis: fixture checks passed"
-    exit 0
-fi
-[ $rc -eq 0 ] || { tail -n 30 "$T/run.log"; fail "mpirun -n 2 sweep sweeps/smoke.yaml exited $rc"; }
-report "$T/smoke.h5" -o "$T/rep-smoke"
-maps=$("$PYTHON" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(int('units/ratemaps' in f and f['units/ratemaps'].shape[1] > 0))" "$T/smoke.h5")
-if [ "$maps" = 1 ]; then check_outputs "$T/rep-smoke" $ALL gallery.png; else check_outputs "$T/rep-smoke" $ALL; fi
-"$PYTHON" - "$T/smoke.h5" "$T/dry.txt" <<'EOF' || fail "real smoke file"
+[ $rc -eq 0 ] || { tail -n 30 "$tmp/run.log"; fail "mpirun -n 2 sweep sweeps/smoke.yaml exited $rc"; }
+report "$tmp/smoke.h5" -o "$tmp/rep-smoke"
+maps=$("$PYTHON" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(int('units/ratemaps' in f and f['units/ratemaps'].shape[1] > 0))" "$tmp/smoke.h5")
+if [ "$maps" = 1 ]; then check_outputs "$tmp/rep-smoke" $ALL gallery.png; else check_outputs "$tmp/rep-smoke" $ALL; fi
+"$PYTHON" - "$tmp/smoke.h5" "$tmp/dry.txt" <<'EOF' || fail "real smoke file"
 import re, sys
 sys.path.insert(0, "analysis")
 import sweep_results as sr
@@ -228,14 +215,14 @@ c = r.curve("eval_err_cm")
 assert c.shape[0] == n and c.shape[1] == len(r.eval_noise)
 print(f"real file ok: {n} tasks done, axes {r.axes}")
 EOF
-grep -q "headline: vanilla vs leaky" "$T/rep-smoke/summary.txt" || fail "smoke summary lacks the headline"
+grep -q "headline: vanilla vs leaky" "$tmp/rep-smoke/summary.txt" || fail "smoke summary lacks the headline"
 
 echo "== B2. the smoke sweep as 2 shards == unsharded"
 for i in 0 1; do
-    mpirun -n 2 "$SWEEP" sweeps/smoke.yaml --shard "$i/2" -o "$T/smoke.s$i.h5" > "$T/shard$i.log" 2>&1 ||
-        { tail -n 30 "$T/shard$i.log"; fail "shard $i/2"; }
+    mpirun -n 2 "$SWEEP" sweeps/smoke.yaml --shard "$i/2" -o "$tmp/smoke.s$i.h5" > "$tmp/shard$i.log" 2>&1 ||
+        { tail -n 30 "$tmp/shard$i.log"; fail "shard $i/2"; }
 done
-"$PYTHON" - "$T" <<'EOF' || fail "real shards differ from the unsharded run"
+"$PYTHON" - "$tmp" <<'EOF' || fail "real shards differ from the unsharded run"
 import sys, numpy as np, pandas as pd
 sys.path.insert(0, "analysis")
 import sweep_results as sr
@@ -250,13 +237,10 @@ for n in ["score60", "score90", "border", "mask60"]:
     assert np.array_equal(a.units(n), b.units(n), equal_nan=True), n
 print("2 shards == unsharded (Python-side merge)")
 EOF
-"$SWEEP" merge -o "$T/smoke.merged.h5" "$T/smoke.s0.h5" "$T/smoke.s1.h5" > "$T/merge.log" 2>&1
+"$SWEEP" merge -o "$tmp/smoke.merged.h5" "$tmp/smoke.s0.h5" "$tmp/smoke.s1.h5" > "$tmp/merge.log" 2>&1
 rc=$?
-if [ $rc -ne 0 ] && grep -q "merge is not built yet" "$T/merge.log"; then
-    echo "NOTE: 'sweep merge' is not built yet: the C merge is not checked"
-else
-    [ $rc -eq 0 ] || { cat "$T/merge.log"; fail "sweep merge exited $rc"; }
-    "$PYTHON" - "$T" <<'EOF' || fail "sweep merge output differs from the unsharded run"
+[ $rc -eq 0 ] || { cat "$tmp/merge.log"; fail "sweep merge exited $rc"; }
+"$PYTHON" - "$tmp" <<'EOF' || fail "sweep merge output differs from the unsharded run"
 import sys, numpy as np, pandas as pd
 sys.path.insert(0, "analysis")
 import sweep_results as sr
@@ -270,5 +254,4 @@ for n in ["score60", "score90", "border", "mask60"]:
     assert np.array_equal(a.units(n), m.units(n), equal_nan=True), n
 print("sweep merge of 2 shards == unsharded")
 EOF
-fi
 echo "t_analysis: all checks passed"

@@ -15,14 +15,12 @@
 # Environment: SWEEP (default build/sweep), BUILD.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-BUILD=${BUILD:-build}
-SWEEP=${SWEEP:-$PWD/$BUILD/sweep}
-[ -x "$SWEEP" ] || { echo "t_bad_inputs: FAIL: $SWEEP not built"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/sweep-bad.XXXXXX")
-trap 'umount "$work/full" 2>/dev/null; chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
+. tests/lib.sh   # BUILD, SWEEP, tmp removed at exit, fail, soft_fail
+[ -x "$SWEEP" ] || fail "$SWEEP not built"
+at_exit 'umount "$tmp/full" 2>/dev/null'
 root=$PWD
-cd "$work" || exit 1
-pass=0; fail=0
+cd "$tmp" || exit 1
+pass=0
 
 # check NAME FILE WHERE WORDS
 #   WHERE: "L:C" for FILE:L:C:, "L:" for FILE:L:<any col>:, "-" for "FILE: " (no place)
@@ -53,7 +51,7 @@ check() {
   if [ ${#why[@]} -eq 0 ]; then
     pass=$((pass+1)); echo "PASS $name: $(head -c 160 "$name.err")"
   else
-    fail=$((fail+1)); echo "FAIL $name: ${why[*]}"
+    soft_fail "$name: ${why[*]}"
     echo "     stderr: $(head -c 400 "$name.err" | cat -v)"
   fi
 }
@@ -82,7 +80,7 @@ timeout 30 "$SWEEP" --dry-run random.yaml >/dev/null 2>random.err; rc=$?
 if [ $rc -eq 2 ] && grep -q '^random.yaml:[0-9]*:[0-9]*: ' random.err; then
   pass=$((pass+1)); echo "PASS random-bytes: $(head -c 120 random.err | cat -v)"
 else
-  fail=$((fail+1)); echo "FAIL random-bytes: exit $rc: $(head -c 300 random.err | cat -v)"
+  soft_fail "random-bytes: exit $rc: $(head -c 300 random.err | cat -v)"
 fi
 
 # ---- encoding -------------------------------------------------------------
@@ -184,30 +182,30 @@ run_case() {
   if [ ${#why[@]} -eq 0 ]; then
     pass=$((pass+1)); echo "PASS $name: $(grep -m1 "^sweep: .*$words" "$name.log" | head -c 160)"
   else
-    fail=$((fail+1)); echo "FAIL $name: ${why[*]}"
+    soft_fail "$name: ${why[*]}"
     grep -vE '^ |HDF5-DIAG|^, name' "$name.log" | head -n 8 | sed 's/^/     | /'
   fi
 }
 run_case out-dir-missing 4 "the output directory no/such/dir does not exist" "$SWEEP" "$spec" -o no/such/dir/r.h5
-[ ! -e no/such/dir ] || { fail=$((fail+1)); echo "FAIL out-dir-missing: created the directory"; }
+[ ! -e no/such/dir ] || { soft_fail "out-dir-missing: created the directory"; }
 mkdir outdir.h5
 run_case out-is-directory 4 "output file exists" "$SWEEP" "$spec" -o outdir.h5
 run_case out-is-directory-force 4 "not a regular file; --force replaces only result files" "$SWEEP" "$spec" -o outdir.h5 --force
 mkfifo fifo.h5
 run_case out-fifo-force 4 "not a regular file; --force replaces only result files" "$SWEEP" "$spec" -o fifo.h5 --force
 if [ -p fifo.h5 ]; then pass=$((pass+1)); echo "PASS out-fifo-kept: the FIFO is still there"
-else fail=$((fail+1)); echo "FAIL out-fifo-kept: --force replaced a FIFO"; fi
+else soft_fail "out-fifo-kept: --force replaced a FIFO"; fi
 echo "not HDF5" >text.h5
 run_case out-not-hdf5 4 "output file exists" "$SWEEP" "$spec" -o text.h5
 run_case out-not-hdf5-resume 4 "not an HDF5 file" "$SWEEP" "$spec" -o text.h5 --resume
 if [ "$(cat text.h5)" = "not HDF5" ]; then pass=$((pass+1)); echo "PASS out-not-hdf5-kept: the file is untouched"
-else fail=$((fail+1)); echo "FAIL out-not-hdf5-kept: the refused file was modified"; fi
+else soft_fail "out-not-hdf5-kept: the refused file was modified"; fi
 # read-only directory: root ignores permissions, so run as nobody
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   mkdir ro; chmod 555 ro; chmod 755 .; cp "$spec" smoke.yaml; chmod 644 smoke.yaml
   run_case out-dir-read-only 4 "the output directory ro is not writable" \
     env HOME="$PWD" setpriv --reuid=65534 --regid=65534 --clear-groups "$SWEEP" smoke.yaml -o ro/r.h5
-  [ -z "$(ls ro)" ] || { fail=$((fail+1)); echo "FAIL out-dir-read-only: left $(ls ro)"; }
+  [ -z "$(ls ro)" ] || { soft_fail "out-dir-read-only: left $(ls ro)"; }
 else
   echo "SKIP out-dir-read-only (needs root and setpriv to run as nobody)"
 fi
@@ -219,10 +217,10 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=16k tmpfs full 2>/dev/null; th
   run_case out-enospc 4 "HDF5 error while creating the result file" "$SWEEP" "$spec" -o full/r.h5
   left=$(ls full)
   umount full
-  [ -z "$left" ] || { fail=$((fail+1)); echo "FAIL out-enospc: left $left"; }
+  [ -z "$left" ] || { soft_fail "out-enospc: left $left"; }
 else
   echo "SKIP out-enospc (needs root to mount a small tmpfs)"
 fi
 
-echo "t_bad_inputs: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+echo "t_bad_inputs: $pass passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -15,12 +15,7 @@
 #     rate maps.
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-PYTHON=${PYTHON:-/usr/bin/python3}
-SWEEP=${SWEEP:-$PWD/$BUILD/sweep}
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh   # BUILD, SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 
 "$BUILD/tests/test_spatial" --dump "$tmp"
 "$PYTHON" tests/ref/gridscore_ref.py "$tmp"

@@ -16,14 +16,9 @@
 #     HDF5_USE_FILE_LOCKING=FALSE.
 set -u
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 # under ASan (CI) the shim is preloaded before the ASan runtime
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 SPEC=sweeps/smoke.yaml
 shim=$tmp/flock_fail.so
 ${CC:-cc} -shared -fPIC -O2 -o "$shim" tests/flock_fail.c -ldl || fail "cannot build the shim"

@@ -4,10 +4,7 @@
 # --resume keeps it (nothing to run).
 set -eu
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 # a linear vanilla RNN: lr 1e-3 trains, lr 10 blows up at once
 cat > "$tmp/div.yaml" <<'YAML'
 name: diverge

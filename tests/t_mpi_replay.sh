@@ -18,10 +18,7 @@
 # Environment (tests/run.sh): SWEEP, PYTHON.
 set -eu
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 CHECK="$PYTHON tests/check_results.py"
 
 cat > "$tmp/rp.yaml" <<'YAML'

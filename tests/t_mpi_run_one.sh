@@ -5,9 +5,7 @@
 # refused (exit 4) unless --force.
 set -eu
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 
 "$SWEEP" sweeps/smoke.yaml -o "$tmp/all.h5"
 "$SWEEP" run-one sweeps/smoke.yaml --task 3 -o "$tmp/one.h5" 2>"$tmp/log"

@@ -11,11 +11,7 @@
 #   positions, and fails on a relative difference above 2e-5.
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-PYTHON=${PYTHON:-/usr/bin/python3}
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh   # BUILD, PYTHON, one OpenBLAS thread, tmp removed at exit
 
 "$BUILD/tests/test_replay" --dump "$tmp"
 "$PYTHON" tests/ref/replay_ref.py "$tmp"

@@ -9,18 +9,11 @@
 # (tests/t_resume_nosync.sh runs this with none).
 set -u
 cd "$(dirname "$0")/.."
-: "${SWEEP:=$PWD/build/sweep}" "${PYTHON:=/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-pid=
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp, pid killed at exit, fail
 # Open MPI 4.1 puts every rank in its own process group: the whole job is
 # mpirun plus its children, which we kill by pid.
 job_pids() { echo "$1" $(ps -o pid= --ppid "$1"); }
 killjob() { kill -9 $(job_pids "$1") 2>/dev/null; }
-cleanup() { [ -n "$pid" ] && killjob "$pid"; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 cat > "$tmp/slow.yaml" <<'YAML'
 name: resume
 model: {hidden: 64, activation: relu}

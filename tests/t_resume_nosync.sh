@@ -3,4 +3,7 @@
 # `output: {sync: none}` (no fsync): the status is still written after the
 # data, and the page cache outlives a killed job, so every task marked done
 # must be complete after each kill (docs/running.md, "Durability").
-SYNC=none exec bash "$(dirname "$0")/t_resume.sh"
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh   # the same environment for t_resume.sh
+SYNC=none bash tests/t_resume.sh

@@ -12,36 +12,31 @@
 #     runs; scontrol says Restarts=1.
 #  3. a 2-element job array (slurm/submit-shards.sh: shard i/2 each), then
 #     the merge job (`sweep merge`): the merged file has every task done and
-#     the same task table as run 1 (a NOTE instead while the binary's merge
-#     is the "not built yet" stub).
-# SKIPs (exit 0) only when the SLURM packages cannot be installed.
+#     the same task table as run 1.
+# Skips (SKIP: ..., exit 77) only when the SLURM packages cannot be
+# installed.
 # Environment (tests/run.sh): SWEEP, PYTHON, BUILD.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp (the cluster's state) removed at exit, fail, skip
 ROOT=$PWD
-SWEEP=${SWEEP:-$ROOT/${BUILD:-build}/sweep}
-PYTHON=${PYTHON:-/usr/bin/python3}
 SPEC=$ROOT/sweeps/smoke.yaml
 PATH=$PATH:/usr/sbin:/sbin
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OPENBLAS_NUM_THREADS=1
 
-fail() { echo "FAIL: $*"; exit 1; }
 step() { echo "== $*"; }
 
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
     if ! bash scripts/install-deps --with-slurm >/dev/null 2>&1 ||
        ! command -v slurmctld >/dev/null 2>&1; then
-        echo "SKIP: the SLURM packages (slurmctld slurmd slurm-client munge) cannot be installed"
-        exit 0
+        skip "the SLURM packages (slurmctld slurmd slurm-client munge) cannot be installed"
     fi
 fi
 [ "$(id -u)" -eq 0 ] || fail "needs root (the test cluster's daemons run as root)"
 [ -x "$SWEEP" ] || fail "no sweep binary at $SWEEP (build it: make)"
 [ -r "$SPEC" ] || fail "missing $SPEC"
 
-ST=$(mktemp -d /tmp/sweep-slurm.XXXXXX)
-trap 'bash "$ROOT/tests/slurm/down.sh" "$ST"' EXIT
+ST=$tmp
+at_exit 'bash "$ROOT/tests/slurm/down.sh" "$ST"'
 eval "$(bash tests/slurm/up.sh "$ST")" || fail "could not start the test cluster"
 W=$ST/work; mkdir -p "$W"; chmod 755 "$W"
 
@@ -58,8 +53,8 @@ wait_final() {
     done
     echo "${st:-UNKNOWN}"; return 1
 }
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-wait_for() {
+# poll_until SECONDS COMMAND...: poll until COMMAND succeeds
+poll_until() {
     local end=$(( $(date +%s) + $1 )); shift
     while [ "$(date +%s)" -lt "$end" ]; do "$@" && return 0; sleep 0.2; done
     return 1
@@ -111,7 +106,7 @@ t0=$SECONDS
 jid=$(cd "$W" && SWEEP_OUT=$W/requeue.h5 sbatch --parsable -J requeue --ntasks=2 --time=5 --signal=B:USR1@30 \
       "$ROOT/slurm/sweep.sbatch" "$W/requeue.yaml") || fail "sbatch refused the job"
 log=$W/sweep-requeue-$jid.log
-wait_for 60 test -e "$W/requeue.h5" || { show_log "$log"; fail "job $jid never created its file"; }
+poll_until 60 test -e "$W/requeue.h5" || { show_log "$log"; fail "job $jid never created its file"; }
 scancel --batch --signal=USR1 "$jid" || fail "scancel --batch --signal=USR1 $jid"
 echo "signalled job $jid at +$((SECONDS - t0)) s"
 requeued_or_ended() {
@@ -119,7 +114,7 @@ requeued_or_ended() {
     case $(field "$jid" JobState) in COMPLETED|FAILED|TIMEOUT|CANCELLED) return 0 ;; esac
     return 1
 }
-wait_for 90 requeued_or_ended
+poll_until 90 requeued_or_ended
 grep -q 'requeued job' "$log" ||
     { show_log "$log"; fail "job $jid did not requeue itself after USR1 (did sweep exit 3? state $(field "$jid" JobState))"; }
 # Between the runs (restart hold = cred_expire): the file is closed; some
@@ -160,13 +155,10 @@ for i in 0 1; do
 done
 st=$(wait_final "$mjid" 60); ec=$(field "$mjid" ExitCode)
 mlog=$W/sweep-sweep-merge-$mjid.log
-if [ "$st" != COMPLETED ] && grep -q "merge is not built yet" "$mlog" 2>/dev/null; then
-    echo "NOTE: 'sweep merge' is not built yet: the shards ran, the merge job could not"
-else
-    [ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] || { show_log "$mlog"; fail "merge job $mjid: $st $ec"; }
-    read -r n rows ndone < <(tasks_summary "$W/sharded.h5") || fail "cannot read sharded.h5"
-    [ "$rows" = "$n" ] && [ "$ndone" = "$n" ] || fail "sharded.h5: $ndone/$n done"
-    "$PYTHON" - "$W/plain.h5" "$W/sharded.h5" <<'EOF' || fail "merged shards differ from the plain run"
+[ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] || { show_log "$mlog"; fail "merge job $mjid: $st $ec"; }
+read -r n rows ndone < <(tasks_summary "$W/sharded.h5") || fail "cannot read sharded.h5"
+[ "$rows" = "$n" ] && [ "$ndone" = "$n" ] || fail "sharded.h5: $ndone/$n done"
+"$PYTHON" - "$W/plain.h5" "$W/sharded.h5" <<'EOF' || fail "merged shards differ from the plain run"
 import sys, h5py, numpy as np
 skip = {"rank", "wall_s", "train_s", "eval_s"}
 a, b = (h5py.File(p, "r")["tasks"][...] for p in sys.argv[1:3])
@@ -178,6 +170,5 @@ for name in a.dtype.names:
         assert ok, f"/tasks column {name} differs"
 print("merged /tasks == plain /tasks (except timings and ranks)")
 EOF
-    echo "ok: 2 shards + merge in $((SECONDS - t0)) s"
-fi
+echo "ok: 2 shards + merge in $((SECONDS - t0)) s"
 echo "t_slurm: all checks passed"

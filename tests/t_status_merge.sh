@@ -23,14 +23,7 @@
 # Environment (tests/run.sh): SWEEP, PYTHON, BUILD.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-ROOT=$PWD
-PYTHON=${PYTHON:-/usr/bin/python3}
-SWEEP=${SWEEP:-$ROOT/${BUILD:-build}/sweep}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
-T=$(mktemp -d /tmp/sweep-status-merge.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh   # SWEEP, PYTHON, MPI env, tmp removed at exit, fail
 [ -x "$SWEEP" ] || fail "no sweep binary at $SWEEP"
 
 # run LOG ARGS...: mpirun -n 2 sweep ARGS, must exit 0
@@ -111,16 +104,16 @@ N=$("$SWEEP" --dry-run $SMOKE | tail -n 1 | sed -n 's/.* \([0-9][0-9]*\) tasks.*
 [ -n "$N" ] && [ "$N" -gt 2 ] || fail "cannot read the task count of $SMOKE"
 
 echo "== 1. status"
-run "$T/full.log" $SMOKE -o "$T/full.h5"
-expect_rc 0 "$T/status.out" "$SWEEP" status "$T/full.h5"
-grep -q "^  done      $N\$" "$T/status.out" && grep -q '^  pending   0$' "$T/status.out" &&
-    grep -q '^  failed    0$' "$T/status.out" && grep -q '^  diverged  0$' "$T/status.out" ||
-    { cat "$T/status.out"; fail "status counts"; }
-grep -q "hash $("$PYTHON" -c 'import h5py,sys; print(h5py.File(sys.argv[1],"r").attrs["spec_hash"])' "$T/full.h5")" \
-    "$T/status.out" || fail "status does not show the spec hash"
-grep -q '^spec: *smoke, ' "$T/status.out" && grep -q '^written: .*started 20..-..-..T..:..:..Z on 2 ranks' \
-    "$T/status.out" || { cat "$T/status.out"; fail "status: name / start time / ranks"; }
-"$PYTHON" - "$T/full.h5" "$T/status.out" <<'EOF' || { cat "$T/status.out"; fail "status best/worst tables"; }
+run "$tmp/full.log" $SMOKE -o "$tmp/full.h5"
+expect_rc 0 "$tmp/status.out" "$SWEEP" status "$tmp/full.h5"
+grep -q "^  done      $N\$" "$tmp/status.out" && grep -q '^  pending   0$' "$tmp/status.out" &&
+    grep -q '^  failed    0$' "$tmp/status.out" && grep -q '^  diverged  0$' "$tmp/status.out" ||
+    { cat "$tmp/status.out"; fail "status counts"; }
+grep -q "hash $("$PYTHON" -c 'import h5py,sys; print(h5py.File(sys.argv[1],"r").attrs["spec_hash"])' "$tmp/full.h5")" \
+    "$tmp/status.out" || fail "status does not show the spec hash"
+grep -q '^spec: *smoke, ' "$tmp/status.out" && grep -q '^written: .*started 20..-..-..T..:..:..Z on 2 ranks' \
+    "$tmp/status.out" || { cat "$tmp/status.out"; fail "status: name / start time / ranks"; }
+"$PYTHON" - "$tmp/full.h5" "$tmp/status.out" <<'EOF' || { cat "$tmp/status.out"; fail "status best/worst tables"; }
 import sys, re, h5py, numpy as np
 t = h5py.File(sys.argv[1], "r")["tasks"][:]
 lines = open(sys.argv[2]).read().splitlines()
@@ -148,25 +141,25 @@ for r in best + worst:
     assert (r["tau"] == "-") == (row["cell"] == b"vanilla"), r
 print(f"status tables ok: best {best[0]['id']}, worst {worst[0]['id']}")
 EOF
-echo "not HDF5" > "$T/text.h5"
-expect_rc 4 "$T/st-text.out" "$SWEEP" status "$T/text.h5"
-grep -q "$T/text.h5: not an HDF5 file" "$T/st-text.out" || { cat "$T/st-text.out"; fail "status on a text file: message"; }
-expect_rc 4 "$T/st-missing.out" "$SWEEP" status "$T/missing.h5"
-grep -q "$T/missing.h5: no such file" "$T/st-missing.out" || { cat "$T/st-missing.out"; fail "status on a missing file: message"; }
-"$PYTHON" -c 'import h5py,sys; h5py.File(sys.argv[1], "w")["x"] = [1, 2]' "$T/other.h5" || fail "h5py"
-expect_rc 4 "$T/st-other.out" "$SWEEP" status "$T/other.h5"
-grep -q "$T/other.h5: not a sweep result file" "$T/st-other.out" || { cat "$T/st-other.out"; fail "status on a foreign HDF5 file: message"; }
+echo "not HDF5" > "$tmp/text.h5"
+expect_rc 4 "$tmp/st-text.out" "$SWEEP" status "$tmp/text.h5"
+grep -q "$tmp/text.h5: not an HDF5 file" "$tmp/st-text.out" || { cat "$tmp/st-text.out"; fail "status on a text file: message"; }
+expect_rc 4 "$tmp/st-missing.out" "$SWEEP" status "$tmp/missing.h5"
+grep -q "$tmp/missing.h5: no such file" "$tmp/st-missing.out" || { cat "$tmp/st-missing.out"; fail "status on a missing file: message"; }
+"$PYTHON" -c 'import h5py,sys; h5py.File(sys.argv[1], "w")["x"] = [1, 2]' "$tmp/other.h5" || fail "h5py"
+expect_rc 4 "$tmp/st-other.out" "$SWEEP" status "$tmp/other.h5"
+grep -q "$tmp/other.h5: not a sweep result file" "$tmp/st-other.out" || { cat "$tmp/st-other.out"; fail "status on a foreign HDF5 file: message"; }
 echo "ok: status"
 
 echo "== 2. merge of two shards == the unsharded run"
-for i in 0 1; do run "$T/shard$i.log" $SMOKE --shard "$i/2" -o "$T/s$i.h5"; done
-expect_rc 0 "$T/merge.log" "$SWEEP" merge -o "$T/merged.h5" "$T/s0.h5" "$T/s1.h5"
-grep -q "$N done, 0 diverged, 0 failed, 0 pending" "$T/merge.log" || { cat "$T/merge.log"; fail "merge report"; }
-same_as_run "$T/full.h5" "$T/merged.h5" || fail "merged shards differ from the unsharded run"
-"$PYTHON" tests/check_results.py "$T/merged.h5" --complete --tasks "$N" || fail "check_results.py on the merged file"
-expect_rc 0 "$T/merge-rev.log" "$SWEEP" merge -o "$T/merged-rev.h5" "$T/s1.h5" "$T/s0.h5"
-same_as_run "$T/full.h5" "$T/merged-rev.h5" || fail "merge in the other order differs"
-"$PYTHON" - "$T" <<'EOF' || fail "root attributes of the merged file"
+for i in 0 1; do run "$tmp/shard$i.log" $SMOKE --shard "$i/2" -o "$tmp/s$i.h5"; done
+expect_rc 0 "$tmp/merge.log" "$SWEEP" merge -o "$tmp/merged.h5" "$tmp/s0.h5" "$tmp/s1.h5"
+grep -q "$N done, 0 diverged, 0 failed, 0 pending" "$tmp/merge.log" || { cat "$tmp/merge.log"; fail "merge report"; }
+same_as_run "$tmp/full.h5" "$tmp/merged.h5" || fail "merged shards differ from the unsharded run"
+"$PYTHON" tests/check_results.py "$tmp/merged.h5" --complete --tasks "$N" || fail "check_results.py on the merged file"
+expect_rc 0 "$tmp/merge-rev.log" "$SWEEP" merge -o "$tmp/merged-rev.h5" "$tmp/s1.h5" "$tmp/s0.h5"
+same_as_run "$tmp/full.h5" "$tmp/merged-rev.h5" || fail "merge in the other order differs"
+"$PYTHON" - "$tmp" <<'EOF' || fail "root attributes of the merged file"
 import sys, h5py
 T = sys.argv[1]
 m = h5py.File(f"{T}/merged.h5", "r")
@@ -179,52 +172,52 @@ assert m.attrs["command_line"].startswith("sweep merge -o ")
 assert len(m["tasks"]) == m.attrs["n_tasks"] and list(m["tasks"]["id"]) == list(range(len(m["tasks"])))
 print("root attributes ok")
 EOF
-expect_rc 0 "$T/st-merged.out" "$SWEEP" status "$T/merged.h5"
-grep -q 'merged: *from 2 files' "$T/st-merged.out" || { cat "$T/st-merged.out"; fail "status of a merged file"; }
+expect_rc 0 "$tmp/st-merged.out" "$SWEEP" status "$tmp/merged.h5"
+grep -q 'merged: *from 2 files' "$tmp/st-merged.out" || { cat "$tmp/st-merged.out"; fail "status of a merged file"; }
 echo "ok: merge of shards"
 
 echo "== 3. refusals"
-sed -e 's/^\(  *steps:\) 60$/\1 40/' $SMOKE > "$T/other.yaml"
-grep -q '^ *steps: 40$' "$T/other.yaml" || fail "sweeps/smoke.yaml changed: update the steps rewrite"
-expect_rc 0 "$T/one.log" "$SWEEP" run-one "$T/other.yaml" --task 1 -o "$T/otherspec.h5"
-expect_rc 4 "$T/refuse.log" "$SWEEP" merge -o "$T/mixed.h5" "$T/s0.h5" "$T/otherspec.h5"
-grep -q 'different specs' "$T/refuse.log" && grep -q "$T/s0.h5" "$T/refuse.log" &&
-    grep -q "$T/otherspec.h5: spec_hash .*differs" "$T/refuse.log" || { cat "$T/refuse.log"; fail "refusal message"; }
-[ ! -e "$T/mixed.h5" ] && [ ! -e "$T/mixed.h5.merging" ] || fail "a refused merge left an output"
-cp "$T/s0.h5" "$T/exists.h5"
-expect_rc 4 "$T/exists.log" "$SWEEP" merge -o "$T/exists.h5" "$T/s0.h5" "$T/s1.h5"
-grep -q "$T/exists.h5 exists" "$T/exists.log" || { cat "$T/exists.log"; fail "existing output: message"; }
-cmp -s "$T/s0.h5" "$T/exists.h5" || fail "an existing output was modified"
-expect_rc 4 "$T/bad-in.log" "$SWEEP" merge -o "$T/x.h5" "$T/s0.h5" "$T/text.h5"
-grep -q "$T/text.h5: not an HDF5 file" "$T/bad-in.log" && [ ! -e "$T/x.h5" ] || { cat "$T/bad-in.log"; fail "bad input"; }
+sed -e 's/^\(  *steps:\) 60$/\1 40/' $SMOKE > "$tmp/other.yaml"
+grep -q '^ *steps: 40$' "$tmp/other.yaml" || fail "sweeps/smoke.yaml changed: update the steps rewrite"
+expect_rc 0 "$tmp/one.log" "$SWEEP" run-one "$tmp/other.yaml" --task 1 -o "$tmp/otherspec.h5"
+expect_rc 4 "$tmp/refuse.log" "$SWEEP" merge -o "$tmp/mixed.h5" "$tmp/s0.h5" "$tmp/otherspec.h5"
+grep -q 'different specs' "$tmp/refuse.log" && grep -q "$tmp/s0.h5" "$tmp/refuse.log" &&
+    grep -q "$tmp/otherspec.h5: spec_hash .*differs" "$tmp/refuse.log" || { cat "$tmp/refuse.log"; fail "refusal message"; }
+[ ! -e "$tmp/mixed.h5" ] && [ ! -e "$tmp/mixed.h5.merging" ] || fail "a refused merge left an output"
+cp "$tmp/s0.h5" "$tmp/exists.h5"
+expect_rc 4 "$tmp/exists.log" "$SWEEP" merge -o "$tmp/exists.h5" "$tmp/s0.h5" "$tmp/s1.h5"
+grep -q "$tmp/exists.h5 exists" "$tmp/exists.log" || { cat "$tmp/exists.log"; fail "existing output: message"; }
+cmp -s "$tmp/s0.h5" "$tmp/exists.h5" || fail "an existing output was modified"
+expect_rc 4 "$tmp/bad-in.log" "$SWEEP" merge -o "$tmp/x.h5" "$tmp/s0.h5" "$tmp/text.h5"
+grep -q "$tmp/text.h5: not an HDF5 file" "$tmp/bad-in.log" && [ ! -e "$tmp/x.h5" ] || { cat "$tmp/bad-in.log"; fail "bad input"; }
 echo "ok: refusals"
 
 echo "== 4. partial run + its resumption; merged partial files resume"
 # 25x the steps: a task takes a few tenths of a second, so a 0.3 s time
 # limit leaves tasks pending
-sed -e 's/^\(  *steps:\) 60$/\1 1500/' $SMOKE > "$T/slow.yaml"
-grep -q '^ *steps: 1500$' "$T/slow.yaml" || fail "sweeps/smoke.yaml changed: update the steps rewrite"
-run "$T/slowfull.log" "$T/slow.yaml" -o "$T/slowfull.h5"
-mpirun -n 2 "$SWEEP" "$T/slow.yaml" --time-limit 0.3 -o "$T/part.h5" > "$T/part.log" 2>&1
+sed -e 's/^\(  *steps:\) 60$/\1 1500/' $SMOKE > "$tmp/slow.yaml"
+grep -q '^ *steps: 1500$' "$tmp/slow.yaml" || fail "sweeps/smoke.yaml changed: update the steps rewrite"
+run "$tmp/slowfull.log" "$tmp/slow.yaml" -o "$tmp/slowfull.h5"
+mpirun -n 2 "$SWEEP" "$tmp/slow.yaml" --time-limit 0.3 -o "$tmp/part.h5" > "$tmp/part.log" 2>&1
 rc=$?
-[ $rc -eq 3 ] || { tail -n 20 "$T/part.log"; fail "the time-limited run exited $rc, expected 3"; }
-expect_rc 0 "$T/st-part.out" "$SWEEP" status "$T/part.h5"
-pend=$(sed -n 's/^  pending   \([0-9]*\)$/\1/p' "$T/st-part.out")
-[ -n "$pend" ] && [ "$pend" -ge 1 ] || { cat "$T/st-part.out"; fail "the partial file has no pending task"; }
-grep -q '^incomplete: ' "$T/st-part.out" || fail "status of a partial file does not say incomplete"
+[ $rc -eq 3 ] || { tail -n 20 "$tmp/part.log"; fail "the time-limited run exited $rc, expected 3"; }
+expect_rc 0 "$tmp/st-part.out" "$SWEEP" status "$tmp/part.h5"
+pend=$(sed -n 's/^  pending   \([0-9]*\)$/\1/p' "$tmp/st-part.out")
+[ -n "$pend" ] && [ "$pend" -ge 1 ] || { cat "$tmp/st-part.out"; fail "the partial file has no pending task"; }
+grep -q '^incomplete: ' "$tmp/st-part.out" || fail "status of a partial file does not say incomplete"
 echo "partial run: $pend of $N pending"
-cp "$T/part.h5" "$T/part-snapshot.h5"
-run "$T/resume.log" "$T/slow.yaml" --resume -o "$T/part.h5"
-expect_rc 0 "$T/merge-pr.log" "$SWEEP" merge -o "$T/pr.h5" "$T/part-snapshot.h5" "$T/part.h5"
-same_as_run "$T/slowfull.h5" "$T/pr.h5" || fail "partial + resumed differs from the complete run"
-expect_rc 3 "$T/merge-p.log" "$SWEEP" merge -o "$T/p-only.h5" "$T/part-snapshot.h5"
-grep -q "$pend pending" "$T/merge-p.log" || { cat "$T/merge-p.log"; fail "merge of the partial file: report"; }
-run "$T/resume2.log" "$T/slow.yaml" --resume -o "$T/p-only.h5"
-same_as_run "$T/slowfull.h5" "$T/p-only.h5" || fail "a merged partial file resumed differs from the complete run"
+cp "$tmp/part.h5" "$tmp/part-snapshot.h5"
+run "$tmp/resume.log" "$tmp/slow.yaml" --resume -o "$tmp/part.h5"
+expect_rc 0 "$tmp/merge-pr.log" "$SWEEP" merge -o "$tmp/pr.h5" "$tmp/part-snapshot.h5" "$tmp/part.h5"
+same_as_run "$tmp/slowfull.h5" "$tmp/pr.h5" || fail "partial + resumed differs from the complete run"
+expect_rc 3 "$tmp/merge-p.log" "$SWEEP" merge -o "$tmp/p-only.h5" "$tmp/part-snapshot.h5"
+grep -q "$pend pending" "$tmp/merge-p.log" || { cat "$tmp/merge-p.log"; fail "merge of the partial file: report"; }
+run "$tmp/resume2.log" "$tmp/slow.yaml" --resume -o "$tmp/p-only.h5"
+same_as_run "$tmp/slowfull.h5" "$tmp/p-only.h5" || fail "a merged partial file resumed differs from the complete run"
 
 # a failed row (and garbage in a pending row) against the done rows of the run
-cp "$T/full.h5" "$T/failed.h5"
-"$PYTHON" - "$T/failed.h5" <<'EOF' || fail "h5py edit"
+cp "$tmp/full.h5" "$tmp/failed.h5"
+"$PYTHON" - "$tmp/failed.h5" <<'EOF' || fail "h5py edit"
 import sys, h5py
 f = h5py.File(sys.argv[1], "r+")
 t = f["tasks"]
@@ -232,31 +225,31 @@ r = t[2]; r["status"] = b"failed"; r["message"] = b"injected: out of memory"; t[
 r = t[3]; r["status"] = b"pending"; t[3] = r
 f["curves/train_loss"][3, :] = 999.0            # an abandoned task's partial data
 EOF
-expect_rc 0 "$T/merge-f.log" "$SWEEP" merge -o "$T/f-full.h5" "$T/failed.h5" "$T/full.h5"
-same_as_run "$T/full.h5" "$T/f-full.h5" || fail "done did not win over failed / pending"
-expect_rc 3 "$T/merge-f1.log" "$SWEEP" merge -o "$T/f-alone.h5" "$T/failed.h5"
-grep -q "1 failed, 1 pending" "$T/merge-f1.log" || { cat "$T/merge-f1.log"; fail "merge of a file with a failed task: report"; }
-expect_rc 0 "$T/st-f.out" "$SWEEP" status "$T/f-alone.h5"
-grep -q '^  failed    1$' "$T/st-f.out" && grep -q '^failed tasks (message):' "$T/st-f.out" &&
-    grep -q '^  2 (cell=.*): injected: out of memory$' "$T/st-f.out" || { cat "$T/st-f.out"; fail "status: failed message"; }
-"$PYTHON" - "$T/f-alone.h5" <<'EOF2' || fail "a pending row was copied"
+expect_rc 0 "$tmp/merge-f.log" "$SWEEP" merge -o "$tmp/f-full.h5" "$tmp/failed.h5" "$tmp/full.h5"
+same_as_run "$tmp/full.h5" "$tmp/f-full.h5" || fail "done did not win over failed / pending"
+expect_rc 3 "$tmp/merge-f1.log" "$SWEEP" merge -o "$tmp/f-alone.h5" "$tmp/failed.h5"
+grep -q "1 failed, 1 pending" "$tmp/merge-f1.log" || { cat "$tmp/merge-f1.log"; fail "merge of a file with a failed task: report"; }
+expect_rc 0 "$tmp/st-f.out" "$SWEEP" status "$tmp/f-alone.h5"
+grep -q '^  failed    1$' "$tmp/st-f.out" && grep -q '^failed tasks (message):' "$tmp/st-f.out" &&
+    grep -q '^  2 (cell=.*): injected: out of memory$' "$tmp/st-f.out" || { cat "$tmp/st-f.out"; fail "status: failed message"; }
+"$PYTHON" - "$tmp/f-alone.h5" <<'EOF2' || fail "a pending row was copied"
 import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 assert f["tasks"]["status"][3] == b"pending" and f["tasks"]["rank"][3] == -1
 assert np.isnan(f["curves/train_loss"][3]).all() and (f["curves/train_step"][3] == -1).all()
 assert f["tasks"]["status"][2] == b"failed" and f["tasks"]["message"][2] == b"injected: out of memory"
 EOF2
-"$PYTHON" - "$T/failed.h5" <<'EOF2' || fail "h5py edit"
+"$PYTHON" - "$tmp/failed.h5" <<'EOF2' || fail "h5py edit"
 import sys, h5py
 t = h5py.File(sys.argv[1], "r+")["tasks"]
 r = t[3]; r["status"] = b"done"; t[3] = r
 EOF2
-expect_rc 1 "$T/merge-f2.log" "$SWEEP" merge -o "$T/f-only.h5" "$T/failed.h5"
-grep -q "1 failed, 0 pending" "$T/merge-f2.log" || { cat "$T/merge-f2.log"; fail "merge with a failed task: report"; }
+expect_rc 1 "$tmp/merge-f2.log" "$SWEEP" merge -o "$tmp/f-only.h5" "$tmp/failed.h5"
+grep -q "1 failed, 0 pending" "$tmp/merge-f2.log" || { cat "$tmp/merge-f2.log"; fail "merge with a failed task: report"; }
 
 # the same id done in two files: the later start_time wins, whatever the order
-cp "$T/full.h5" "$T/newer.h5"
-"$PYTHON" - "$T/newer.h5" <<'EOF2' || fail "h5py edit"
+cp "$tmp/full.h5" "$tmp/newer.h5"
+"$PYTHON" - "$tmp/newer.h5" <<'EOF2' || fail "h5py edit"
 import sys, h5py
 f = h5py.File(sys.argv[1], "r+")
 f.attrs["start_time"] = "2099-01-01T00:00:00Z"
@@ -265,9 +258,9 @@ f["curves/train_loss"][0, 0] = 123.0
 EOF2
 for order in "full newer" "newer full"; do
     set -- $order
-    rm -f "$T/tie.h5"
-    expect_rc 0 "$T/merge-tie.log" "$SWEEP" merge -o "$T/tie.h5" "$T/$1.h5" "$T/$2.h5"
-    "$PYTHON" - "$T/tie.h5" <<'EOF2' || fail "merge $order: the later start_time did not win"
+    rm -f "$tmp/tie.h5"
+    expect_rc 0 "$tmp/merge-tie.log" "$SWEEP" merge -o "$tmp/tie.h5" "$tmp/$1.h5" "$tmp/$2.h5"
+    "$PYTHON" - "$tmp/tie.h5" <<'EOF2' || fail "merge $order: the later start_time did not win"
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 assert f["tasks"]["final_loss"][0] == 123.0 and f["curves/train_loss"][0, 0] == 123.0
@@ -277,7 +270,7 @@ EOF2
 done
 echo "ok: partial runs"
 echo "== 5. shards of different sizes (hidden, evaluation length, rate maps)"
-cat > "$T/sizes.yaml" <<'YAML'
+cat > "$tmp/sizes.yaml" <<'YAML'
 name: sizes
 model: {activation: relu}
 place: {n_place: 24}
@@ -288,9 +281,9 @@ sweep:
   hidden: [16, 40]
   seq_len: [6, 10]
 YAML
-run "$T/sizes.log" "$T/sizes.yaml" -o "$T/sizes.h5"
-for i in 0 1 2; do run "$T/sz$i.log" "$T/sizes.yaml" --shard "$i/3" -o "$T/sz$i.h5"; done
-"$PYTHON" - "$T" <<'EOF' || fail "the shards do not differ in size: the test lost its point"
+run "$tmp/sizes.log" "$tmp/sizes.yaml" -o "$tmp/sizes.h5"
+for i in 0 1 2; do run "$tmp/sz$i.log" "$tmp/sizes.yaml" --shard "$i/3" -o "$tmp/sz$i.h5"; done
+"$PYTHON" - "$tmp" <<'EOF' || fail "the shards do not differ in size: the test lost its point"
 import sys, h5py
 T = sys.argv[1]
 shapes = {h5py.File(f"{T}/sz{i}.h5", "r")["units/score60"].shape[1] for i in range(3)}
@@ -298,8 +291,8 @@ evals = {h5py.File(f"{T}/sz{i}.h5", "r")["curves/eval_err_cm"].shape[2] for i in
 assert len(shapes) > 1 and len(evals) > 1, (shapes, evals)
 assert "units/ratemaps" in h5py.File(f"{T}/sizes.h5", "r")
 EOF
-expect_rc 0 "$T/merge-sz.log" "$SWEEP" merge -o "$T/sz-merged.h5" "$T/sz2.h5" "$T/sz0.h5" "$T/sz1.h5"
-same_as_run "$T/sizes.h5" "$T/sz-merged.h5" || fail "merged shards of different sizes differ from the unsharded run"
-"$PYTHON" tests/check_results.py "$T/sz-merged.h5" --complete || fail "check_results.py on the merged sizes file"
+expect_rc 0 "$tmp/merge-sz.log" "$SWEEP" merge -o "$tmp/sz-merged.h5" "$tmp/sz2.h5" "$tmp/sz0.h5" "$tmp/sz1.h5"
+same_as_run "$tmp/sizes.h5" "$tmp/sz-merged.h5" || fail "merged shards of different sizes differ from the unsharded run"
+"$PYTHON" tests/check_results.py "$tmp/sz-merged.h5" --complete || fail "check_results.py on the merged sizes file"
 echo "ok: shards of different sizes"
 echo "t_status_merge: all checks passed"

@@ -8,13 +8,7 @@
 # on a fixture file.  No MPI, no training: a few seconds.
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-SWEEP=${SWEEP:-$BUILD/sweep}
-PYTHON=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+. tests/lib.sh   # BUILD, SWEEP, PYTHON, tmp removed at exit, soft_fail
 
 # 1. every spec parses and expands
 n=0
@@ -22,56 +16,56 @@ for f in sweeps/*.yaml sweeps/laptop/*.yaml; do
   [ -f "$f" ] || continue
   n=$((n+1))
   if ! "$SWEEP" --dry-run "$f" >"$tmp/out" 2>"$tmp/err"; then
-    fail "$f: --dry-run exit $?: $(head -3 "$tmp/err")"; continue
+    soft_fail "$f: --dry-run exit $?: $(head -3 "$tmp/err")"; continue
   fi
   tail -1 "$tmp/out" | grep -Eq '^[0-9]+ combinations, [1-9][0-9]* tasks' ||
-    fail "$f: --dry-run does not end with 'N combinations, M tasks': $(tail -1 "$tmp/out")"
+    soft_fail "$f: --dry-run does not end with 'N combinations, M tasks': $(tail -1 "$tmp/out")"
 done
-[ "$n" -ge 10 ] || fail "only $n specs under sweeps/ and sweeps/laptop/"
+[ "$n" -ge 10 ] || soft_fail "only $n specs under sweeps/ and sweeps/laptop/"
 
 # 2. every study has both sizes, with different output files
 studies=$(sed -n 's/^STUDIES *:= *//p' Makefile)
-[ -n "$studies" ] || fail "no STUDIES := line in the Makefile"
+[ -n "$studies" ] || soft_fail "no STUDIES := line in the Makefile"
 for s in $studies; do
   for f in "sweeps/$s.yaml" "sweeps/laptop/$s.yaml"; do
-    [ -f "$f" ] || fail "study $s: missing $f"
+    [ -f "$f" ] || soft_fail "study $s: missing $f"
   done
   oc=$("$SWEEP" --dry-run "sweeps/$s.yaml" 2>/dev/null | sed -n 's/^output: //p')
   ol=$("$SWEEP" --dry-run "sweeps/laptop/$s.yaml" 2>/dev/null | sed -n 's/^output: //p')
-  [ -n "$oc" ] && [ "$oc" != "$ol" ] || fail "study $s: cluster and laptop sizes write the same file '$oc'"
+  [ -n "$oc" ] && [ "$oc" != "$ol" ] || soft_fail "study $s: cluster and laptop sizes write the same file '$oc'"
 done
 # every laptop spec belongs to a study
 for f in sweeps/laptop/*.yaml; do
   b=$(basename "$f" .yaml)
-  [[ " $studies " == *" $b "* ]] || fail "$f is not a study of the Makefile's STUDIES"
+  [[ " $studies " == *" $b "* ]] || soft_fail "$f is not a study of the Makefile's STUDIES"
 done
 
 # 3. cost: laptop < cluster, and the laptop size fits an hour on 2 workers
 if make -s --no-print-directory BUILD="$BUILD" "$BUILD/study_cost" >"$tmp/mk" 2>&1; then
   for s in $studies; do
-    lap=$("$BUILD/study_cost" "sweeps/laptop/$s.yaml") || { fail "study_cost laptop $s"; continue; }
-    clu=$("$BUILD/study_cost" "sweeps/$s.yaml") || { fail "study_cost cluster $s"; continue; }
+    lap=$("$BUILD/study_cost" "sweeps/laptop/$s.yaml") || { soft_fail "study_cost laptop $s"; continue; }
+    clu=$("$BUILD/study_cost" "sweeps/$s.yaml") || { soft_fail "study_cost cluster $s"; continue; }
     gl=$(echo "$lap" | sed -E 's/.* tasks, ([0-9.e+]+) GFLOP.*/\1/')
     gc=$(echo "$clu" | sed -E 's/.* tasks, ([0-9.e+]+) GFLOP.*/\1/')
     ml=$(echo "$lap" | sed -E 's/.*~([0-9.e+]+) min on 2 workers.*/\1/')
     awk -v a="$gl" -v b="$gc" 'BEGIN{exit !(a + 0 < b + 0)}' ||
-      fail "study $s: laptop cost $gl GFLOP not below the cluster's $gc"
+      soft_fail "study $s: laptop cost $gl GFLOP not below the cluster's $gc"
     awk -v m="$ml" 'BEGIN{exit !(m + 0 < 60)}' ||
-      fail "study $s: laptop size estimated at $ml min on 2 workers (> 60)"
+      soft_fail "study $s: laptop size estimated at $ml min on 2 workers (> 60)"
   done
-  "$BUILD/study_cost" sweeps/no-such.yaml >/dev/null 2>&1 && fail "study_cost accepted a missing spec"
+  "$BUILD/study_cost" sweeps/no-such.yaml >/dev/null 2>&1 && soft_fail "study_cost accepted a missing spec"
 else
-  fail "cannot build $BUILD/study_cost: $(tail -3 "$tmp/mk")"
+  soft_fail "cannot build $BUILD/study_cost: $(tail -3 "$tmp/mk")"
 fi
 
 # 4. make study refuses unknown NAME / SIZE (before deps, build or mpirun)
 check_refuse() {  # want-in-stderr, make args...
   local want=$1; shift
   if make -s --no-print-directory BUILD="$BUILD" study "$@" >"$tmp/out" 2>"$tmp/err"; then
-    fail "make study $*: succeeded"
+    soft_fail "make study $*: succeeded"
   fi
-  grep -q "$want" "$tmp/err" || fail "make study $*: stderr lacks '$want': $(head -3 "$tmp/err")"
-  grep -q "mpirun\|install-deps" "$tmp/out" && fail "make study $*: ran something before refusing"
+  grep -q "$want" "$tmp/err" || soft_fail "make study $*: stderr lacks '$want': $(head -3 "$tmp/err")"
+  grep -q "mpirun\|install-deps" "$tmp/out" && soft_fail "make study $*: ran something before refusing"
 }
 check_refuse "unknown NAME" NAME=no_such_study SIZE=laptop
 check_refuse "unknown NAME" SIZE=laptop
@@ -82,26 +76,26 @@ check_refuse "unknown NAME" "NAME=leak_vs_noise replay" SIZE=laptop
 # 5. the study analysis scripts run on a fixture (synthetic numbers)
 if "$PYTHON" tests/make_fake_results.py -o "$tmp/fake.h5" --no-replay --ratemaps all >"$tmp/fk" 2>&1; then
   "$PYTHON" analysis/study_leak_vs_noise.py "$tmp/fake.h5" -o "$tmp/lvn" >"$tmp/o1" 2>&1 ||
-    fail "study_leak_vs_noise.py on the fixture: $(tail -3 "$tmp/o1")"
+    soft_fail "study_leak_vs_noise.py on the fixture: $(tail -3 "$tmp/o1")"
   for f in lvn_tasks.csv lvn_groups.csv lvn_headline.csv robustness.png lvn_summary.txt; do
-    [ -s "$tmp/lvn/$f" ] || fail "study_leak_vs_noise.py wrote no $f"
+    [ -s "$tmp/lvn/$f" ] || soft_fail "study_leak_vs_noise.py wrote no $f"
   done
   "$PYTHON" analysis/study_linear_rnn.py "$tmp/fake.h5" -o "$tmp/lin" >"$tmp/o2" 2>&1 ||
-    fail "study_linear_rnn.py on the fixture: $(tail -3 "$tmp/o2")"
+    soft_fail "study_linear_rnn.py on the fixture: $(tail -3 "$tmp/o2")"
   for f in linear_stages.csv linear_groups.csv loss_curves.png loss_by_tau.png linear_summary.txt; do
-    [ -s "$tmp/lin/$f" ] || fail "study_linear_rnn.py wrote no $f"
+    [ -s "$tmp/lin/$f" ] || soft_fail "study_linear_rnn.py wrote no $f"
   done
   "$PYTHON" analysis/study_cueva_wei.py "$tmp/fake.h5" -o "$tmp/cw" >"$tmp/o3" 2>&1 ||
-    fail "study_cueva_wei.py on the fixture: $(tail -3 "$tmp/o3")"
+    soft_fail "study_cueva_wei.py on the fixture: $(tail -3 "$tmp/o3")"
   for f in cw_tasks.csv cw_groups.csv cw_units.png cw_summary.txt; do
-    [ -s "$tmp/cw/$f" ] || fail "study_cueva_wei.py wrote no $f"
+    [ -s "$tmp/cw/$f" ] || soft_fail "study_cueva_wei.py wrote no $f"
   done
 else
-  fail "make_fake_results.py: $(tail -3 "$tmp/fk")"
+  soft_fail "make_fake_results.py: $(tail -3 "$tmp/fk")"
 fi
 
 # the stage counter on synthetic curves: one sigmoid drop vs two
-"$PYTHON" - <<'EOF' || fail "study_linear_rnn.count_drops on synthetic curves"
+"$PYTHON" - <<'EOF' || soft_fail "study_linear_rnn.count_drops on synthetic curves"
 import sys, numpy as np
 sys.path.insert(0, "analysis")
 import study_linear_rnn as m
@@ -114,5 +108,5 @@ assert m.count_drops(s, two) == 2, m.count_drops(s, two)
 assert abs(m.crossing(s, one, 0.5) - 10 ** 2.5) < 40
 EOF
 
-[ "$fails" -eq 0 ] && echo "t_studies: ok ($n specs)"
-exit $((fails > 0))
+[ "$failures" -eq 0 ] && echo "t_studies: ok ($n specs)"
+exit $((failures > 0))

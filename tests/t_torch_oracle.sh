@@ -6,17 +6,13 @@
 # them).  Needs Debian's python3-torch; exits non-zero on any mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-PYTHON=${PYTHON:-/usr/bin/python3}
-BLAS_PKG=${BLAS_PKG:-openblas}
-if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
-  echo "t_torch_oracle: $PYTHON cannot import torch (Debian: apt-get install python3-torch)" >&2
-  exit 1
-fi
+. tests/lib.sh   # BUILD, PYTHON, one OpenBLAS thread, fail
+"$PYTHON" -c 'import torch' 2>/dev/null ||
+  fail "$PYTHON cannot import torch (Debian: apt-get install python3-torch)"
 out=$BUILD/tests/ref
 mkdir -p "$out"
 rm -rf "$out/rnn_cases"
 # rnn_dump is built by make (same flags as the library, sanitizers included)
-[ -x "$out/rnn_dump" ] || { echo "t_torch_oracle: $out/rnn_dump is missing (run make first)"; exit 1; }
-OPENBLAS_NUM_THREADS=1 "$out/rnn_dump" "$out/rnn_cases"
+[ -x "$out/rnn_dump" ] || fail "$out/rnn_dump is missing (run make first)"
+"$out/rnn_dump" "$out/rnn_cases"
 "$PYTHON" tests/ref/rnn_torch.py "$out/rnn_cases"

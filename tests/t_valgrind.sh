@@ -34,7 +34,7 @@
 # an uninitialised value came from).
 set -u
 cd "$(dirname "$0")/.." || exit 1
-BUILD=${BUILD:-build}
+. tests/lib.sh   # BUILD, MPI env, tmp removed at exit, fail
 VG_ONLY=${VALGRIND_ONLY:-*}
 VALGRIND_TIMEOUT=${VALGRIND_TIMEOUT:-600}
 MPI_PATTERNS=(test_h5out* test_sched* test_run* test_mpi* test_cli_run*)
@@ -44,14 +44,10 @@ SLOW_PATTERNS=(test_train* test_gridnull*)
 origins=--track-origins=no
 [ -n "${VALGRIND_ORIGINS:-}" ] && origins=--track-origins=yes
 
-if ! command -v valgrind >/dev/null 2>&1; then
-  echo "t_valgrind: FAIL: valgrind is not installed (apt-get install valgrind)"
-  exit 1
-fi
+command -v valgrind >/dev/null 2>&1 || fail "valgrind is not installed (apt-get install valgrind)"
 # one BLAS thread: OpenBLAS's thread pool is the same code either way, and
 # valgrind serialises threads anyway
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 SWEEP_NO_TIMING=1
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_NUM_THREADS=1 SWEEP_NO_TIMING=1
 log=$BUILD/test-logs/valgrind
 mkdir -p "$log"
 
@@ -60,14 +56,14 @@ for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] && [ -f "$t" ] || continue
   name=$(basename "$t")
   [[ $name == $VG_ONLY ]] || continue
-  skip=
-  for p in "${MPI_PATTERNS[@]}"; do [[ $name == $p ]] && skip="starts MPI (name pattern $p)"; done
-  for p in "${SLOW_PATTERNS[@]}"; do [[ $name == $p ]] && skip="slow under memcheck; VALGRIND_ALL=1 runs it"; done
-  if [ -z "$skip" ] && [ -z "${VALGRIND_MPI:-}" ] && [ -f "tests/$name.c" ] && grep -qE '\b(MPI_Init(_thread)?|run_sweep|run_one)\b' "tests/$name.c"; then
-    skip="calls MPI_Init"
+  why_skip=
+  for p in "${MPI_PATTERNS[@]}"; do [[ $name == $p ]] && why_skip="starts MPI (name pattern $p)"; done
+  for p in "${SLOW_PATTERNS[@]}"; do [[ $name == $p ]] && why_skip="slow under memcheck; VALGRIND_ALL=1 runs it"; done
+  if [ -z "$why_skip" ] && [ -z "${VALGRIND_MPI:-}" ] && [ -f "tests/$name.c" ] && grep -qE '\b(MPI_Init(_thread)?|run_sweep|run_one)\b' "tests/$name.c"; then
+    why_skip="calls MPI_Init"
   fi
-  if [ -n "$skip" ]; then
-    echo "SKIP $name ($skip)"; skipped=$((skipped+1)); continue
+  if [ -n "$why_skip" ]; then
+    echo "SKIP $name ($why_skip)"; skipped=$((skipped+1)); continue
   fi
   ran=$((ran+1))
   out=$log/$name.log
@@ -96,38 +92,34 @@ done
 # shipped spec and of bad specs (the error paths free everything too),
 # --settings, --help, a usage error
 if [[ sweep == $VG_ONLY ]]; then
-  if [ -x "$BUILD/sweep" ]; then
-    bad=$(mktemp -d "${TMPDIR:-/tmp}/sweep-vg.XXXXXX")
-    printf 'model:\n  hiden: 5\n' >"$bad/typo.yaml"
-    printf 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b]\n' >"$bad/alias.yaml"
-    printf 'sweep:\n  cell: [vanilla, leaky]\n  tau: [0.01, 0.1]\n' >"$bad/invalid-task.yaml"
-    : >"$bad/empty.yaml"
-    cases=()
-    for y in sweeps/*.yaml; do [ -f "$y" ] && cases+=("0 --dry-run $y"); done
-    for y in "$bad"/*.yaml; do cases+=("2 --dry-run $y"); done
-    cases+=("0 --settings" "0 --help" "2 --no-such-option" "2 --dry-run $bad/missing.yaml")
-    for c in "${cases[@]}"; do
-      want=${c%% *}; args=${c#* }
-      ran=$((ran+1))
-      out=$log/sweep-$(echo "$args" | tr -c 'A-Za-z0-9._-' '_').log
-      # shellcheck disable=SC2086
-      valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
-        --show-leak-kinds=definite --error-exitcode=99 "$origins" --num-callers=50 \
-        --suppressions=tests/valgrind.supp --gen-suppressions=all \
-        "$BUILD/sweep" $args >"$out" 2>&1
-      rc=$?
-      if [ $rc -eq "$want" ]; then
-        echo "PASS sweep $args under valgrind (exit $rc)"
-      else
-        failed=$((failed+1))
-        echo "FAIL sweep $args under valgrind: exit $rc, want $want (99 = memcheck errors); log $out"
-        grep -A12 -E '^==[0-9]+== (Invalid|Conditional|Use of|[0-9,]+ bytes in [0-9,]+ blocks are definitely)' "$out" | head -n 30 | sed 's/^/    /'
-      fi
-    done
-    rm -rf "$bad"
-  else
-    echo "SKIP sweep (no $BUILD/sweep)"
-  fi
+  [ -x "$BUILD/sweep" ] || fail "no $BUILD/sweep (build it first: make)"
+  bad=$tmp
+  printf 'model:\n  hiden: 5\n' >"$bad/typo.yaml"
+  printf 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b]\n' >"$bad/alias.yaml"
+  printf 'sweep:\n  cell: [vanilla, leaky]\n  tau: [0.01, 0.1]\n' >"$bad/invalid-task.yaml"
+  : >"$bad/empty.yaml"
+  cases=()
+  for y in sweeps/*.yaml; do [ -f "$y" ] && cases+=("0 --dry-run $y"); done
+  for y in "$bad"/*.yaml; do cases+=("2 --dry-run $y"); done
+  cases+=("0 --settings" "0 --help" "2 --no-such-option" "2 --dry-run $bad/missing.yaml")
+  for c in "${cases[@]}"; do
+    want=${c%% *}; args=${c#* }
+    ran=$((ran+1))
+    out=$log/sweep-$(echo "$args" | tr -c 'A-Za-z0-9._-' '_').log
+    # shellcheck disable=SC2086
+    valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
+      --show-leak-kinds=definite --error-exitcode=99 "$origins" --num-callers=50 \
+      --suppressions=tests/valgrind.supp --gen-suppressions=all \
+      "$BUILD/sweep" $args >"$out" 2>&1
+    rc=$?
+    if [ $rc -eq "$want" ]; then
+      echo "PASS sweep $args under valgrind (exit $rc)"
+    else
+      failed=$((failed+1))
+      echo "FAIL sweep $args under valgrind: exit $rc, want $want (99 = memcheck errors); log $out"
+      grep -A12 -E '^==[0-9]+== (Invalid|Conditional|Use of|[0-9,]+ bytes in [0-9,]+ blocks are definitely)' "$out" | head -n 30 | sed 's/^/    /'
+    fi
+  done
 fi
 echo "t_valgrind: $ran run, $failed failed, $skipped skipped"
 if [ $ran -eq 0 ]; then

@@ -9,7 +9,7 @@ int main(void)
 {
     TaskConfig c;
     config_defaults(&c);
-    /* SCIENCE.md reference values */
+    /* the published reference values (docs/science.md; Sorscher et al. 2019) */
     TEST_CHECK(c.hidden == 4096, "hidden %d", c.hidden);
     TEST_CHECK(c.n_place == 512, "n_place %d", c.n_place);
     TEST_CHECK(c.batch == 200, "batch %d", c.batch);

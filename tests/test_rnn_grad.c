@@ -6,7 +6,7 @@
  * For every cell (5) x activation (3) x bias (0, 1), with noise, rate_l2 and
  * weight_decay > 0, and for the Cartesian MSE loss (every cell):
  *   - the loss of rnnd_forward equals a naive loop implementation of the
- *     equations of rnn.h (no BLAS, written from SCIENCE.md section 2);
+ *     equations of rnn.h (no BLAS, written from docs/model-rnn.md, "Model");
  *   - dL/dtheta of rnnd_backward equals (L(theta + e) - L(theta - e)) / 2e
  *     for every parameter, |analytic - fd| <= 1e-6 * max|fd of the tensor|
  *     (and element-wise within 1e-6 relative + 1e-10 absolute).

@@ -3,8 +3,9 @@
  * TEST_CHECK(cond, fmt, ...) records a failure (with file and line) and
  * goes on; TEST_CLOSE(a, b, atol, rtol) checks |a-b| <= atol + rtol*|b|.
  * test_summary() prints "NAME: N passed, N failed" and returns the exit
- * status (non-zero if anything failed).  Header-only; one test program
- * per file.
+ * status: non-zero if anything failed, and also if no check ran at all (a
+ * test that checked nothing proves nothing; tests/t_harness.sh checks
+ * this).  Header-only; one test program per file.
  */
 #ifndef SWEEP_TESTLIB_H
 #define SWEEP_TESTLIB_H
@@ -36,6 +37,10 @@ static int test_passed_, test_failed_;
 static inline int test_summary(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, test_passed_, test_failed_);
+    if (test_passed_ + test_failed_ == 0) {
+        fprintf(stderr, "FAIL %s: no check was made\n", name);
+        return 1;
+    }
     return test_failed_ ? 1 : 0;
 }
 

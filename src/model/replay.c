@@ -1,12 +1,12 @@
 /* replay.c -- replay evaluation: input-free runs of a network, decoded and
  * measured (docs/replay.md; Krishna et al. 2024, Casco-Rodriguez et al.
- * 2026, seeds 001 and 002 of ../shared).
+ * 2026; docs/science.md section 6).
  *
  * Legend: R replay starts, H horizon steps, N hidden units, D outputs
  * (P place cells, or 2 for the Cartesian target), P place cells, G bins per
  * side, K stored replays.
  *
- * The cell with v_t = 0 (rnn_cell_step, rnn_impl.inc; ../shared/SCIENCE.md section 2):
+ * The cell with v_t = 0 (rnn_cell_step, rnn_impl.inc; docs/science.md section 3):
  *   h_0 = W_enc p(x_0)
  *   s_t = W_rec h_{t-1} (+ b) (- a_t)
  *   a_t = (1 - lambda_a) a_{t-1} + b_a h_{t-1}, a_0 = 0        (cells that adapt)

@@ -5,8 +5,8 @@
  * P place cells, G bins per side (ratemap_bins), K stored replays
  * (n_keep = min(replay_keep, replay_starts)).
  *
- * Replay (Krishna et al. 2024; Casco-Rodriguez et al. 2026; seeds 001, 002
- * of ../shared; docs/replay.md has every formula):
+ * Replay (Krishna et al. 2024; Casco-Rodriguez et al. 2026; docs/science.md
+ * section 6; docs/replay.md has every formula):
  *   h_0 = W_enc p(x_0), x_0 uniform in the arena (R starts)
  *   the task's own cell (rnn.h) with v_t = 0 and hidden noise
  *   xi_t ~ sigma_r N(0, 1), sigma_r = sqrt(replay_noise_var) * noise,

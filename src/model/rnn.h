@@ -7,7 +7,7 @@
  * Row-major everywhere; (B, T, X) means element [b][t][x] at
  * (b * T + t) * X + x, with the T of the call (not Tmax).
  *
- * Model (../shared/SCIENCE.md section 2), t = 1..T:
+ * Model (docs/science.md section 3; docs/model-rnn.md), t = 1..T:
  *   h_0 = W_enc p_0                                   (Sorscher et al. 2019)
  *   u_t = W_rec h_{t-1} + W_in v_t (+ b)
  *   a_t = (1 - lambda_a) a_{t-1} + b_a h_{t-1}, a_0 = 0   (adaptive cells)

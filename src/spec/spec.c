@@ -28,14 +28,24 @@ typedef struct Loc {
     int line, col;       /* 0 = not given */
 } Loc;
 
+/* K, counted at compile time from the same table as config_n_settings */
+enum {
+    SPEC_N_SETTINGS = 0
+#define SETTING(section, key, kind, def, lo, hi, unit, doc) +1
+#include "base/settings.def"
+#undef SETTING
+};
+enum { MAX_SETTINGS = 128 };              /* Ctx's per-setting arrays */
+_Static_assert((int)SPEC_N_SETTINGS <= (int)MAX_SETTINGS, "settings.def has more rows than Ctx's per-setting arrays hold");
+
 typedef struct Ctx {
     Spec *s;
     const YDoc *doc;
     char *err;
     size_t errlen;
-    Loc fixed[128];      /* (K) where each fixed setting was given */
-    Loc axis_at[128];    /* (K) where each axis key was given */
-    int axis_node[128];  /* (K) value node of each axis, -1 if none */
+    Loc fixed[MAX_SETTINGS];      /* (K) where each fixed setting was given */
+    Loc axis_at[MAX_SETTINGS];    /* (K) where each axis key was given */
+    int axis_node[MAX_SETTINGS];  /* (K) value node of each axis, -1 if none */
     Loc eval_noise_at;
     Loc train_run_at[2]; /* where train.checkpoint_every / train.stop_grace were given */
 } Ctx;
@@ -262,9 +272,11 @@ static int scalar_string(Ctx *c, int k, const char *where, char *dst, size_t cap
 
 static const char *const section_names[] = {"model", "task", "place", "train", "eval", "replay"};
 enum { N_SECTIONS = 6 };
+_Static_assert(sizeof section_names / sizeof section_names[0] == N_SECTIONS, "N_SECTIONS != section_names");
 static const char *const top_keys[] = {"name", "description", "sweep_seed", "model", "task", "place",
                                        "train", "eval", "replay", "output", "sweep"};
 enum { N_TOP = 11 };
+_Static_assert(sizeof top_keys / sizeof top_keys[0] == N_TOP, "N_TOP != top_keys");
 static const char *const output_keys[] = {"file", "time_limit", "progress_every", "sync"};
 /* Run settings of the train section: how a task is kept safe while it
  * trains, not what it computes (not hashed, not /tasks columns, not axes;
@@ -294,6 +306,7 @@ static int parse_train_run_key(Ctx *c, int j, const YNode *kn, int vk, const cha
 }
 
 /* Every key a section may hold (for suggestions): settings + eval_noise. */
+enum { N_ALL_KEYS = MAX_SETTINGS + 1 };   /* capacity of all_keys' arrays */
 static int all_keys(const char **keys, int cap)
 {
     int n = 0;
@@ -344,8 +357,8 @@ static int parse_section(Ctx *c, const char *section, int k)
 {
     const YNode *n = node(c, k);
     char g[96], where[160];
-    const char *keys[160];
-    int nkeys = all_keys(keys, 160);
+    const char *keys[N_ALL_KEYS];
+    int nkeys = all_keys(keys, N_ALL_KEYS);
     if (is_null(n)) return 0; /* "model:" with nothing under it */
     if (n->type != YNODE_MAP)
         return fail_at(c, n->line, n->col, section, "expected a mapping of settings, got %s", got(n, g, sizeof g));
@@ -627,8 +640,8 @@ static int parse_sweep(Ctx *c, int k)
 {
     const YNode *n = node(c, k);
     char g[96], where[160];
-    const char *keys[160];
-    int nkeys = all_keys(keys, 160);
+    const char *keys[N_ALL_KEYS];
+    int nkeys = all_keys(keys, N_ALL_KEYS);
     if (is_null(n)) return 0;
     if (n->type != YNODE_MAP)
         return fail_at(c, n->line, n->col, "sweep", "expected a mapping of axes (key: [values]), got %s",
@@ -1078,10 +1091,6 @@ int spec_load_string(Spec *s, const char *name, const char *text, size_t len, ch
     c->doc = &doc;
     c->err = err;
     c->errlen = errlen;
-    if (config_n_settings > 128) { /* Ctx's per-setting arrays */
-        fail_at(c, 1, 1, "", "internal: more than 128 settings");
-        goto fail;
-    }
     for (int i = 0; i < config_n_settings; i++) c->axis_node[i] = -1;
     if (len > SPEC_MAX_BYTES) {
         fail_at(c, 1, 1, "", "spec larger than %u bytes", SPEC_MAX_BYTES);

@@ -5,7 +5,7 @@
 
 DIR holds case_NN/ directories written by tests/ref/rnn_dump.c (see there
 for the files).  For every case this script builds the network of
-../shared/SCIENCE.md section 2 from the dumped weights with plain torch
+docs/model-rnn.md ("Model") from the dumped weights with plain torch
 operations, in float64, lets autograd differentiate it, and runs
 torch.optim.Adam (and clip_grad_norm_) for the same number of steps on the
 same batch and noise.  It then compares with what the C float code wrote:
@@ -73,7 +73,7 @@ def split(blob, m):
 
 
 def forward(P, m, p0, v, y, noise):
-    """Loss, its parts, H (B,T,N) and Z (B,T,D) of SCIENCE.md section 2."""
+    """Loss, its parts, H (B,T,N) and Z (B,T,D) of docs/model-rnn.md ("Model")."""
     cell, act = CELLS[m["cell"]], ACTS[m["act"]]
     phi = {"relu": torch.relu, "tanh": torch.tanh, "none": lambda s: s}[act]
     alpha, la, ba, lv = m["alpha"], m["lambda_a"], m["b_a"], m["lambda_v"]
