@@ -9,10 +9,11 @@ file has the layout of docs/results-format.md (root attributes, one compound
 /units/ratemaps, optional /replay) with realistic shapes and a plausible
 structure (leaky beats vanilla, noise hurts, a few grid-like rate maps, a
 null threshold above the plain 0.3, replays that wander more with noise, one
-diverged and one failed task).  The settings columns and enum
-names are read from src/base/settings.def and src/base/config.c, so the fixture
-follows the real table.  tests/t_analysis.sh also runs the report on a file
-written by the real program whenever the binary can run a sweep.
+diverged and one failed task).  The settings columns and enum names are
+read from src/base/settings.def, src/base/config.c and src/base/cells.def,
+so the fixture follows the real tables.  tests/t_analysis.sh also runs the
+report on a file written by the real program whenever the binary can run a
+sweep.
 
     make_fake_results.py -o FILE [--shard i/N] [--pending-from K]
                          [--ratemaps top|all|none] [--seeds S] [--hidden N]
@@ -34,15 +35,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INT_KINDS = {"INT": np.int32, "BOOL": np.int32}
 
 
+def read_cells():
+    """{cell name: {"adapts", "momentum", "uses_tau": bool}} from the rows of
+    src/base/cells.def, in enum order (dicts keep insertion order)."""
+    text = open(os.path.join(ROOT, "src", "base", "cells.def")).read()
+    rows = re.findall(r"^CELL\(\s*(\w+),\s*(\w+),\s*([01]),\s*([01]),\s*([01])\s*\)", text, re.M)
+    return {name: {"adapts": a == "1", "momentum": m == "1", "uses_tau": t == "1"}
+            for _id, name, a, m, t in rows}
+
+
+CELLS = read_cells()
+
+
 def read_settings():
-    """([(key, kind, default)], {enum key: string width}) from src/base/settings.def
-    and the enum name lists of src/base/config.c."""
+    """([(key, kind, default)], {enum key: string width}) from src/base/settings.def,
+    the enum name lists of src/base/config.c and the cell names of src/base/cells.def."""
     text = open(os.path.join(ROOT, "src", "base", "settings.def")).read()
     rows = re.findall(r"^SETTING\(\s*(\w+),\s*(\w+),\s*(\w+),\s*([^,]+),", text, re.M)
     csrc = open(os.path.join(ROOT, "src", "base", "config.c")).read()
     enums = {}
     for name, body in re.findall(r"config_enum_(\w+)\[\]\s*=\s*\{([^}]*)\}", csrc, re.S):
         enums[name] = re.findall(r'"([^"]*)"', body)
+    enums["CELL"] = list(CELLS)   # config_enum_CELL is generated from cells.def
     out, width = [], {}
     for _section, key, kind, default in rows:
         if kind.startswith("ENUM_"):
@@ -55,14 +69,15 @@ def read_settings():
 
 
 def ignored(key, cfg):
-    """Mirror of config_ignored() in src/base/config.c."""
-    cell = cfg["cell"]
+    """Mirror of config_ignored() in src/base/config.c (the cell's settings by
+    the properties of its row of src/base/cells.def)."""
+    cell = CELLS[cfg["cell"]]
     if key == "tau":
-        return cell == "vanilla"
+        return not cell["uses_tau"]
     if key in ("lambda_a", "b_a"):
-        return cell not in ("adaptive", "adaptive_momentum")
+        return not cell["adapts"]
     if key == "lambda_v":
-        return cell not in ("momentum", "adaptive_momentum")
+        return not cell["momentum"]
     if key == "surround_scale":
         return cfg["target"] != "dog"
     if key in ("place_sigma", "decode_k"):
@@ -131,7 +146,7 @@ def main():
     taus = [0.1] if a.noise_only else [0.04, 0.1, 0.2]
     axes = [b"noise", b"seed"] if a.noise_only else [b"cell", b"tau", b"noise", b"seed"]
     for cell in cells:
-        for tau in ([0.1] if cell == "vanilla" else taus):
+        for tau in (taus if CELLS[cell]["uses_tau"] else [0.1]):
             for noise in [0.0, 0.003, 0.01, 0.03]:
                 for seed in range(a.seeds):
                     cfg = dict(base, cell=cell, tau=tau, noise=noise, seed=seed)

@@ -34,6 +34,29 @@ int main(void)
     char buf[64];
     TEST_CHECK(strcmp(config_format(&c, config_find("cell"), buf, sizeof buf), "leaky") == 0, "%s", buf);
 
+    /* the cells' settings (cells.def): which of tau, lambda_a, b_a, lambda_v
+     * each cell uses, by name; an out-of-range cell has no property */
+    {
+        const char *ckeys[4] = {"tau", "lambda_a", "b_a", "lambda_v"};
+        const struct { const char *name; int uses[4]; } cells[] = {
+            {"vanilla", {0, 0, 0, 0}}, {"leaky", {1, 0, 0, 0}}, {"adaptive", {1, 1, 1, 0}},
+            {"momentum", {1, 0, 0, 1}}, {"adaptive_momentum", {1, 1, 1, 1}}};
+        TaskConfig u;
+        config_defaults(&u);
+        TEST_CHECK(CELL_COUNT == 5 && config_enum_CELL[CELL_COUNT] == NULL, "%d cells", (int)CELL_COUNT);
+        for (int k = 0; k < 5; k++) {
+            u.cell = config_enum_index(config_find("cell"), cells[k].name);
+            TEST_CHECK(u.cell == k, "%s is cell %d", cells[k].name, u.cell);
+            for (int j = 0; j < 4; j++)
+                TEST_CHECK(config_ignored(&u, config_find(ckeys[j])) == !cells[k].uses[j], "%s %s %s", cells[k].name,
+                           cells[k].uses[j] ? "uses" : "ignores", ckeys[j]);
+            TEST_CHECK(cell_adapts(k) == cells[k].uses[1] && cell_has_momentum(k) == cells[k].uses[3] &&
+                           cell_uses_tau(k) == cells[k].uses[0],
+                       "%s predicates", cells[k].name);
+        }
+        TEST_CHECK(!cell_adapts(-1) && !cell_has_momentum(CELL_COUNT) && !cell_uses_tau(40), "no cell, no property");
+    }
+
     const char *key = NULL;
     char msg[256];
     TEST_CHECK(config_validate(&c, &key, msg, sizeof msg) == 0, "defaults valid: %s", msg);

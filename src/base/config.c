@@ -6,8 +6,11 @@
 #include <string.h>
 
 const char *const config_enum_ACT[] = {"relu", "tanh", "none", NULL};
-const char *const config_enum_CELL[] = {"vanilla", "leaky", "adaptive", "momentum",
-                                        "adaptive_momentum", NULL};
+const char *const config_enum_CELL[] = {
+#define CELL(id, name, adapts, momentum, uses_tau) #name,
+#include "base/cells.def"
+#undef CELL
+    NULL};
 const char *const config_enum_ARENA[] = {"square", "circle", "triangle", "hexagon", "tmaze", NULL};
 const char *const config_enum_TARGET[] = {"gaussian", "dog", "cartesian", NULL};
 const char *const config_enum_SCORE[] = {"mean_diff", "min_max", NULL};
@@ -83,20 +86,12 @@ int config_enum_index(const SettingDesc *d, const char *name)
     return -1;
 }
 
-static int has_adaptation(int cell)
-{
-    return cell == CELL_ADAPTIVE || cell == CELL_ADAPTIVE_MOMENTUM;
-}
-static int has_momentum(int cell)
-{
-    return cell == CELL_MOMENTUM || cell == CELL_ADAPTIVE_MOMENTUM;
-}
-
 int config_ignored(const TaskConfig *cfg, const SettingDesc *d)
 {
-    if (strcmp(d->key, "tau") == 0) return cfg->cell == CELL_VANILLA;
-    if (strcmp(d->key, "lambda_a") == 0 || strcmp(d->key, "b_a") == 0) return !has_adaptation(cfg->cell);
-    if (strcmp(d->key, "lambda_v") == 0) return !has_momentum(cfg->cell);
+    /* the cell's settings, by the properties of its row of cells.def */
+    if (strcmp(d->key, "tau") == 0) return !cell_uses_tau(cfg->cell);
+    if (strcmp(d->key, "lambda_a") == 0 || strcmp(d->key, "b_a") == 0) return !cell_adapts(cfg->cell);
+    if (strcmp(d->key, "lambda_v") == 0) return !cell_has_momentum(cfg->cell);
     if (strcmp(d->key, "surround_scale") == 0) return cfg->target != TARGET_DOG;
     if (strcmp(d->key, "place_sigma") == 0 || strcmp(d->key, "decode_k") == 0)
         return cfg->target == TARGET_CARTESIAN;
@@ -122,13 +117,13 @@ int config_n_logged(const TaskConfig *cfg)
 
 double config_alpha(const TaskConfig *cfg)
 {
-    if (cfg->cell == CELL_VANILLA) return 1.0;
+    if (!cell_uses_tau(cfg->cell)) return 1.0;
     return cfg->dt / cfg->tau;
 }
 
 int config_validate(const TaskConfig *cfg, const char **key, char *msg, size_t len)
 {
-    if (cfg->cell != CELL_VANILLA && !(cfg->tau >= cfg->dt)) {
+    if (cell_uses_tau(cfg->cell) && !(cfg->tau >= cfg->dt)) {
         *key = "tau";
         snprintf(msg, len, "tau must be >= dt (%g s) so that alpha = dt/tau <= 1, got %g", cfg->dt, cfg->tau);
         return -1;

@@ -14,9 +14,12 @@
 
 /* ---- enums (value = index into the name lists below) ----------------- */
 typedef enum { ACT_RELU = 0, ACT_TANH, ACT_NONE, ACT_COUNT } Activation;
+/* Cell types, one row each of cells.def: CELL_VANILLA = 0, CELL_LEAKY, ... */
 typedef enum {
-    CELL_VANILLA = 0, CELL_LEAKY, CELL_ADAPTIVE, CELL_MOMENTUM,
-    CELL_ADAPTIVE_MOMENTUM, CELL_COUNT
+#define CELL(id, name, adapts, momentum, uses_tau) CELL_##id,
+#include "base/cells.def"
+#undef CELL
+    CELL_COUNT
 } CellType;
 typedef enum {
     ARENA_SQUARE = 0, ARENA_CIRCLE, ARENA_TRIANGLE, ARENA_HEXAGON,
@@ -33,6 +36,45 @@ extern const char *const config_enum_ARENA[];
 extern const char *const config_enum_TARGET[];
 extern const char *const config_enum_SCORE[];
 extern const char *const config_enum_SAVE[];
+
+/* ---- cell properties (the columns of cells.def) ---------------------- */
+/* Bit c of each mask is cell c's flag, so the predicates below are a shift
+ * and a mask of a constant (they run once per row and step in the model). */
+enum {
+    CELL_ADAPTS_MASK_ = 0
+#define CELL(id, name, adapts, momentum, uses_tau) | ((adapts) << CELL_##id)
+#include "base/cells.def"
+#undef CELL
+};
+enum {
+    CELL_MOMENTUM_MASK_ = 0
+#define CELL(id, name, adapts, momentum, uses_tau) | ((momentum) << CELL_##id)
+#include "base/cells.def"
+#undef CELL
+};
+enum {
+    CELL_USES_TAU_MASK_ = 0
+#define CELL(id, name, adapts, momentum, uses_tau) | ((uses_tau) << CELL_##id)
+#include "base/cells.def"
+#undef CELL
+};
+_Static_assert(CELL_COUNT <= 31, "the cell property masks are int bit sets");
+
+/* 1: the cell subtracts the adaptation a_t from its drive (lambda_a, b_a). */
+static inline int cell_adapts(int cell)
+{
+    return (unsigned)cell < CELL_COUNT && ((CELL_ADAPTS_MASK_ >> cell) & 1);
+}
+/* 1: the cell integrates a momentum m_t, h_t = h_{t-1} + m_t (lambda_v). */
+static inline int cell_has_momentum(int cell)
+{
+    return (unsigned)cell < CELL_COUNT && ((CELL_MOMENTUM_MASK_ >> cell) & 1);
+}
+/* 1: the cell leaks with alpha = dt / tau (tau); 0: alpha = 1. */
+static inline int cell_uses_tau(int cell)
+{
+    return (unsigned)cell < CELL_COUNT && ((CELL_USES_TAU_MASK_ >> cell) & 1);
+}
 
 /* ---- the struct ------------------------------------------------------ */
 #define SETTING_CTYPE_INT int
@@ -92,8 +134,9 @@ int config_enum_index(const SettingDesc *d, const char *name);
  * returns -1; 0 if valid. */
 int config_validate(const TaskConfig *cfg, const char **key, char *msg, size_t len);
 
-/* Settings the task's cell does not use (tau for vanilla; lambda_a, b_a for
- * cells without adaptation; lambda_v for cells without momentum).  Returns
+/* Settings the task does not use: tau for cells that do not use it,
+ * lambda_a and b_a for cells without adaptation, lambda_v for cells without
+ * momentum (cells.def), and the settings of options that are off.  Returns
  * 1 if setting d is ignored by cfg's cell, else 0.  Tasks that differ only
  * in ignored settings are the same network (spec.c de-duplicates them). */
 int config_ignored(const TaskConfig *cfg, const SettingDesc *d);
@@ -101,6 +144,6 @@ int config_ignored(const TaskConfig *cfg, const SettingDesc *d);
 /* Derived quantities. */
 int config_eval_len(const TaskConfig *cfg);      /* round(eval_len_factor * seq_len), >= 1 */
 int config_n_logged(const TaskConfig *cfg);      /* logged points: steps/log_every + 1 (step 0 .. steps) */
-double config_alpha(const TaskConfig *cfg);      /* dt / tau, or 1 for vanilla */
+double config_alpha(const TaskConfig *cfg);      /* dt / tau, or 1 for cells without tau */
 
 #endif

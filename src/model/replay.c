@@ -6,10 +6,10 @@
  * (P place cells, or 2 for the Cartesian target), P place cells, G bins per
  * side, K stored replays.
  *
- * The cell (rnn_impl.inc, ../shared/SCIENCE.md section 2) with v_t = 0:
+ * The cell with v_t = 0 (rnn_cell_step, rnn_impl.inc; ../shared/SCIENCE.md section 2):
  *   h_0 = W_enc p(x_0)
  *   s_t = W_rec h_{t-1} (+ b) (- a_t)
- *   a_t = (1 - lambda_a) a_{t-1} + b_a h_{t-1}, a_0 = 0        (adaptive cells)
+ *   a_t = (1 - lambda_a) a_{t-1} + b_a h_{t-1}, a_0 = 0        (cells that adapt)
  *   vanilla   h_t = phi(s_t) + xi_t
  *   leaky     h_t = (1 - alpha) h_{t-1} + alpha phi(s_t) + xi_t
  *   momentum  m_t = (1 - lambda_v) m_{t-1} + alpha (phi(s_t) - h_{t-1}) + xi_t, m_0 = 0
@@ -17,9 +17,11 @@
  *   x_t = place_decode(W_dec h_t)
  * The rnn module's forward always starts from W_enc p_0 and needs the
  * whole (B, T) block in its cache, so a replay of H >> Tmax steps cannot be
- * run through it; the loop below repeats its float operations in the same
- * order (the W_in v_t term is omitted: with v = 0 it adds an exact zero),
- * and tests/test_replay.c checks it against rnn_forward with v = 0.
+ * run through it; the loop below does the forward's product W_rec h_{t-1}
+ * and then calls the same step, rnn_cell_step, with no input (v = NULL:
+ * the W_in v_t term is skipped, where the forward with v = 0 adds an exact
+ * zero) and no phi'.  tests/test_replay.c checks it against rnn_forward
+ * with v = 0, bit for bit.
  */
 #include "model/replay.h"
 
@@ -29,62 +31,6 @@
 #include <string.h>
 
 #include "model/traj.h"
-
-static int has_adapt(int cell) { return cell == CELL_ADAPTIVE || cell == CELL_ADAPTIVE_MOMENTUM; }
-
-/* One step of one replay, in place on hrow (rnn_impl.inc's cell_fwd_ with
- * v = 0 and no phi' output):
- *   in:  hrow (N) = W_rec h_{t-1};  out: hrow = h_t
- *   hp (N) h_{t-1}; xi (N) noise or NULL; a (N) a_{t-1} -> a_t; mm (N) m_{t-1} -> m_t */
-static void cell_step(const Rnn *m, float *restrict hrow, const float *restrict hp, const float *restrict xi,
-                      float *restrict a, float *restrict mm)
-{
-    const int N = m->c.N, cell = m->c.cell;
-    const float *restrict bias = m->b;
-    if (bias) /* s_t = W_rec h_{t-1} + b */
-        for (int n = 0; n < N; n++) hrow[n] += bias[n];
-    if (has_adapt(cell)) { /* a_t = (1 - lambda_a) a_{t-1} + b_a h_{t-1};  s_t -= a_t */
-        const float la = (float)(1.0 - m->c.lambda_a), ba = (float)m->c.b_a;
-        for (int n = 0; n < N; n++) {
-            a[n] = la * a[n] + ba * hp[n];
-            hrow[n] -= a[n];
-        }
-    }
-    switch (m->c.act) { /* q_t = phi(s_t) */
-    case ACT_RELU:
-        for (int n = 0; n < N; n++) hrow[n] = hrow[n] > 0 ? hrow[n] : 0.0f;
-        break;
-    case ACT_TANH:
-        for (int n = 0; n < N; n++) hrow[n] = tanhf(hrow[n]);
-        break;
-    default: /* ACT_NONE */
-        break;
-    }
-    const float al = (float)m->c.alpha;
-    switch (cell) {
-    case CELL_VANILLA: /* h_t = q_t + xi_t */
-        if (xi)
-            for (int n = 0; n < N; n++) hrow[n] += xi[n];
-        break;
-    case CELL_LEAKY:
-    case CELL_ADAPTIVE: { /* h_t = (1 - alpha) h_{t-1} + alpha q_t + xi_t */
-        const float om = (float)(1.0 - m->c.alpha);
-        if (xi)
-            for (int n = 0; n < N; n++) hrow[n] = om * hp[n] + al * hrow[n] + xi[n];
-        else
-            for (int n = 0; n < N; n++) hrow[n] = om * hp[n] + al * hrow[n];
-        break;
-    }
-    default: { /* m_t = (1 - lambda_v) m_{t-1} + alpha (q_t - h_{t-1}) + xi_t;  h_t = h_{t-1} + m_t */
-        const float lv = (float)(1.0 - m->c.lambda_v);
-        for (int n = 0; n < N; n++) {
-            mm[n] = xi ? lv * mm[n] + al * (hrow[n] - hp[n]) + xi[n] : lv * mm[n] + al * (hrow[n] - hp[n]);
-            hrow[n] = hp[n] + mm[n];
-        }
-        break;
-    }
-    }
-}
 
 /* z (R, D) = h (R, N) W_dec^T, then pos[r][t] = place_decode(z_r). */
 static void decode_step(const Rnn *m, const PlaceCells *pc, const float *h, int R, int H, int t, float *z,
@@ -139,7 +85,7 @@ int replay_simulate(const Rnn *m, const PlaceCells *pc, const float *start, int 
         if (sigma > 0) rng_normal_fill(r, xi, RN, sigma);
         for (int b = 0; b < R; b++) {
             size_t o = (size_t)b * N;
-            cell_step(m, hc + o, hp + o, sigma > 0 ? xi + o : NULL, st_a + o, st_m + o);
+            rnn_cell_step(m, hc + o, hp + o, NULL, sigma > 0 ? xi + o : NULL, NULL, st_a + o, st_m + o);
         }
         store_hidden(hc, R, H, N, t, hidden);
         decode_step(m, pc, hc, R, H, t, z, xy, pos);

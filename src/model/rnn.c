@@ -2,13 +2,14 @@
  *
  * Legend: B batch, T steps, N hidden, D outputs, I = 2 inputs.
  *
- * src/rnn_impl.inc holds the model (forward, BPTT, loss, init), written
- * once over a real type; it is included here twice:
+ * rnn_impl.inc holds the model (the cell step, forward, BPTT, loss, init),
+ * written once over a real type; it is included here twice:
  *   float  with cblas_sgemm -> Rnn,  rnn_*   (training)
  *   double with cblas_dgemm -> RnnD, rnnd_*  (finite-difference tests)
  * RNN_EXP / RNN_LOG / RNN_TANH are the libm functions of the real type;
  * RNN_EXP_NEG (exp of x <= 0, the softmax) is rnn_expf_neg_ below for float
  * and libm's exp for double.
+ * The cells' properties (adaptation, momentum, tau) are base/cells.def's.
  * The equations and their gradients: docs/model-rnn.md.
  */
 #include "model/rnn.h"
@@ -19,11 +20,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Cells with adaptation a_t (the drive is u_t - a_t). */
-static int cell_has_adapt(int cell) { return cell == CELL_ADAPTIVE || cell == CELL_ADAPTIVE_MOMENTUM; }
-/* Cells with momentum m_t. */
-static int cell_has_momentum(int cell) { return cell == CELL_MOMENTUM || cell == CELL_ADAPTIVE_MOMENTUM; }
 
 void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D)
 {

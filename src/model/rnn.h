@@ -18,13 +18,15 @@
  *                      m_t = (1 - lambda_v) m_{t-1} + alpha (phi(s_t) - h_{t-1}) + xi_t, m_0 = 0
  *                      h_t = h_{t-1} + m_t
  *   z_t = W_dec h_t
+ * (which cell adapts, has momentum or uses tau: base/cells.def; the step is
+ * rnn_cell_step, one function for training and replay.)
  * xi_t is the caller's noise, already multiplied by sigma.
  * Loss (the mean is over every (b, t), t = 1..T):
  *   place cells  L_data = mean_{b,t} -sum_i y_i log softmax(z_t)_i
  *   cartesian    L_data = mean_{b,t,i} (z_{t,i} - y_{t,i})^2  (i < 2; torch MSELoss 'mean')
  *   L = L_data + weight_decay * sum(W_rec^2) + rate_l2 * mean_{b,t,n} h_t^2
  *
- * Two precisions from one implementation (src/rnn_impl.inc): `Rnn` (float,
+ * Two precisions from one implementation (src/model/rnn_impl.inc): `Rnn` (float,
  * cblas_sgemm; what training uses) and `RnnD` (double, cblas_dgemm; the
  * finite-difference tests).  Their entry points are rnn_* and rnnd_*.
  *
@@ -75,6 +77,8 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D);
  *   float rnn_forward(Rnn *m, const float *p0, const float *v, const float *target,
  *                     const float *noise, int B, int T);
  *   float rnn_predict(Rnn *m, const float *p0, const float *v, const float *noise, int B, int T);
+ *   void rnn_cell_step(const Rnn *m, float *h, const float *hp, const float *v, const float *xi,
+ *                      float *dphi, float *a, float *mm);
  *   int  rnn_backward(Rnn *m);
  *   const float *rnn_hidden(const Rnn *m, int b, int t);
  *   const float *rnn_output(const Rnn *m);

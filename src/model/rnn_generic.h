@@ -96,6 +96,25 @@ RNN_REAL RNN_FN(forward)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const 
 /* Forward only: RNN_FN(forward) with target NULL. */
 RNN_REAL RNN_FN(predict)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const RNN_REAL *noise, int B, int T);
 
+/* One step of the cell for one trajectory, in place on h: the one
+ * implementation of the cell equations (docs/model-rnn.md), which
+ * RNN_FN(forward) runs for every (b, t) and replay_simulate for every
+ * replay and step.  Uses m's configuration and parameters (w_in, b), not its
+ * cache.
+ *   h    (N) in: W_rec h_{t-1} (the caller's product); out: h_t
+ *   hp   (N) h_{t-1}
+ *   v    (I) v_t, or NULL for no input (the W_in v_t term is skipped, not
+ *        added as zeros)
+ *   xi   (N) sigma xi_t, or NULL for no noise
+ *   dphi (N) out phi'(s_t), or NULL (no backward will follow)
+ *   a    (N) a_{t-1} -> a_t, cells that adapt (cell_adapts); else unused
+ *   mm   (N) m_{t-1} -> m_t, momentum cells (cell_has_momentum); else unused
+ * a_0 and m_0 are 0: the caller zeroes a and mm before step 1.  h must not
+ * overlap hp, v, xi, dphi, a or mm. */
+void RNN_FN(cell_step)(const RNN_T *m, RNN_REAL *restrict h, const RNN_REAL *restrict hp,
+                       const RNN_REAL *restrict v, const RNN_REAL *restrict xi, RNN_REAL *restrict dphi,
+                       RNN_REAL *restrict a, RNN_REAL *restrict mm);
+
 /* Backpropagation through time of the last forward (which must have had a
  * target; a forward without one in between overwrites the cache): overwrites grads with dL/d(every parameter).
  * Returns 0, or -1 if there is no such forward. */
