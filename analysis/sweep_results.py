@@ -11,23 +11,23 @@
     res.replay("speed_cm")                    # /replay/NAME rows (tasks with replay on)
     res.replay_trajectories(task_id)          # (K, H+1, 2) decoded replays, m
 
-Format: docs/results-format.md (written by the C program, src/h5out.c).
+Format: docs/results-format.md (written by the C program, src/io/).
 `load` merges files of the same spec (same root attribute spec_hash): shards
 of one sweep and separate runs of it.  Rows are keyed by the global task id;
-when a task appears in several files the best status wins
-(done > diverged > failed > pending), ties going to the file started last.
+when a task appears in several files the best status wins (the file's
+status_order attribute: done > diverged > failed > pending, as `sweep
+merge`), ties going to the file started last.
 Files of different specs are refused (ValueError) unless allow_mixed=True.
 
 Columns of `tasks`: id, every setting (enum byte strings decoded to str;
-settings a task's cell ignores are NaN / -1 as stored), status (str), rank,
-wall_s, train_s, eval_s, steps_done, final_loss, final_err_cm, grid_frac,
-max_score60, mean_score60, null_threshold, grid_frac_null (the shuffle-null
-grid classification next to the plain grid_frac; NaN without a null),
-replay_speed_cm, replay_kl (NaN without replay), message, plus every
-/replay per-task metric as a `replay_<name>` column when a file has
-/replay (replay_sigma, replay_speed_ratio, replay_spread_cm2, ...), `file`
-(path it came from) and `row` (its row in that file).  Only numpy, pandas
-and h5py are needed.
+settings a task's cell ignores are NaN / -1 as stored), the result columns
+of /tasks (status as str, rank, timings, summaries, message: the file names
+them in the /tasks attributes result_columns / result_units / result_roles,
+written from src/io/columns.def; docs/results-format.md), every /replay
+per-task metric as a `replay_<name>` column when a file has /replay
+(replay_sigma, replay_speed_ratio, replay_spread_cm2, ...), `file` (path it
+came from) and `row` (its row in that file).  Only numpy, pandas and h5py
+are needed.
 """
 import os
 
@@ -35,18 +35,16 @@ import h5py
 import numpy as np
 import pandas as pd
 
-STATUS_RANK = {"done": 3, "diverged": 2, "failed": 1, "pending": 0}
-# per-task metrics of /replay (docs/results-format.md); loaded as replay_<name>
-REPLAY_METRICS = ["sigma", "speed_cm", "real_step_cm", "speed_ratio", "spread_cm2", "coverage",
-                  "mean_first_visit", "outside", "kl", "kl_uniform", "kl_untrained", "n_in"]
-REPLAY_COLUMNS = ["replay_" + m for m in REPLAY_METRICS]
-SUMMARY_COLUMNS = ["final_err_cm", "final_loss", "grid_frac", "grid_frac_null", "null_threshold",
-                   "max_score60", "mean_score60", "wall_s", "steps_done",
-                   "replay_speed_cm", "replay_speed_ratio", "replay_spread_cm2", "replay_coverage",
-                   "replay_kl", "replay_kl_uniform", "replay_kl_untrained"]
-BOOKKEEPING = {"id", "status", "rank", "wall_s", "train_s", "eval_s", "steps_done",
-               "final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60",
-               "null_threshold", "grid_frac_null", "message", "file", "row"} | set(REPLAY_COLUMNS)
+# What the loaded files say about their columns (read_tasks fills these):
+# name -> role ("key", "info", "metric", as result_roles) of every column
+# that is not a setting, and name -> unit.  Columns of /replay join as
+# replay_<name>, role "metric".
+COLUMN_ROLES = {}
+COLUMN_UNITS = {}
+# status -> preference when a task is in several files (higher wins), from
+# the /tasks attribute status_order (the merge rule of `sweep merge`)
+STATUS_RANK = {}
+_LOADER_COLUMNS = {"file", "row"}
 
 
 def _str(v):
@@ -66,6 +64,27 @@ def _strlist(v):
     return [_str(x) for x in np.asarray(v).ravel()]
 
 
+def _layout(ds, names):
+    """(result columns, units, roles, status order) of a /tasks dataset.
+    Files written before the attributes existed: the format-1 structure
+    (id, the settings, then from status on the results), roles unknown
+    (every numeric result but id and rank taken as a metric), and the
+    status order of their enum (pending, done, diverged, failed) as
+    written by `sweep merge` then: done > diverged > failed > pending."""
+    if "result_columns" in ds.attrs:
+        cols = _strlist(ds.attrs["result_columns"])
+        units = _strlist(ds.attrs.get("result_units"))
+        roles = _strlist(ds.attrs.get("result_roles"))
+        order = _strlist(ds.attrs.get("status_order"))
+        return cols, units, roles, order
+    names = list(names)
+    cols = names[:1] + names[names.index("status"):] if "status" in names else names[:1]
+    kinds = {n: ds.dtype[n].kind for n in cols}
+    roles = ["key" if i == 0 else "metric" if kinds[n] in "iuf" and n != "rank" else "info"
+             for i, n in enumerate(cols)]
+    return cols, [""] * len(cols), roles, ["pending", "failed", "diverged", "done"]
+
+
 def read_tasks(path):
     """(DataFrame of /tasks, root attributes dict, axes list) of one file."""
     with h5py.File(path, "r") as f:
@@ -77,12 +96,21 @@ def read_tasks(path):
                      (isinstance(v, np.ndarray) and v.dtype.kind in "SUO" and v.shape == ())
                      else v) for k, v in f.attrs.items()}
         axes = _strlist(ds.attrs.get("axes"))
+        cols, units, roles, order = _layout(ds, rec.dtype.names)
         replay = {}
         if "replay" in f:
-            for m in REPLAY_METRICS:
-                if m in f["replay"]:
-                    replay["replay_" + m] = f["replay"][m][...]
-    cols = {}
+            for m, d in f["replay"].items():
+                if isinstance(d, h5py.Dataset) and d.ndim == 1:   # one value per task
+                    replay["replay_" + m] = (d[...], _str(d.attrs.get("units", "")))
+    for i, name in enumerate(cols):
+        COLUMN_ROLES.setdefault(name, roles[i] if i < len(roles) else "info")
+        COLUMN_UNITS.setdefault(name, units[i] if i < len(units) else "")
+    for name, (_v, unit) in replay.items():
+        COLUMN_ROLES.setdefault(name, "metric")
+        COLUMN_UNITS.setdefault(name, unit)
+    for k, st in enumerate(order):
+        STATUS_RANK.setdefault(st, k)
+    data = {}
     for name in rec.dtype.names:
         col = rec[name]
         if col.dtype.kind == "S":
@@ -90,11 +118,10 @@ def read_tasks(path):
             col = np.char.strip(col)
         elif col.dtype.kind == "O":
             col = np.array([_str(x) for x in col])
-        cols[name] = col
-    for name, col in replay.items():
-        if name not in cols or name == "replay_speed_cm" or name == "replay_kl":
-            cols[name] = col      # /replay's values (equal to the /tasks summaries)
-    df = pd.DataFrame(cols)
+        data[name] = col
+    for name, (col, _unit) in replay.items():
+        data[name] = col      # /replay's values (equal to the /tasks summaries of the same name)
+    df = pd.DataFrame(data)
     df["file"] = os.path.abspath(path)
     df["row"] = np.arange(len(df))
     return df, attrs, axes
@@ -247,7 +274,14 @@ def load_tasks(paths, allow_mixed=False):
 
 
 def setting_columns(df):
-    return [c for c in df.columns if c not in BOOKKEEPING and not c.startswith("_")]
+    """The settings columns of df: every column the files do not name as a
+    result (and not the loader's own file / row)."""
+    return [c for c in df.columns if c not in COLUMN_ROLES and c not in _LOADER_COLUMNS and not c.startswith("_")]
+
+
+def metric_columns(df):
+    """The per-task results worth summarising (role "metric"), in file order."""
+    return [c for c, r in COLUMN_ROLES.items() if r == "metric" and c in df.columns]
 
 
 def infer_axes(df):
@@ -268,7 +302,8 @@ def aggregate(df, by=None, metrics=None, status="done"):
     """Mean and spread over the remaining axes (by default: over seeds).
 
     by: grouping columns (default: every varying axis except seed).
-    metrics: columns to summarise (default: the summary columns present).
+    metrics: columns to summarise (default: the columns the files call
+    "metric", metric_columns(df)).
     status: keep only rows with this status (None: keep all; NaN values are
     skipped either way).  Returns one row per group with <m>_mean, <m>_std,
     <m>_sem, <m>_n for each metric, plus n_tasks and n_<status> counts.
@@ -279,7 +314,7 @@ def aggregate(df, by=None, metrics=None, status="done"):
         by = [a for a in infer_axes(df) if a != "seed"]
     by = [b for b in by if b in df.columns]
     if metrics is None:
-        metrics = [m for m in SUMMARY_COLUMNS if m in df.columns]
+        metrics = metric_columns(df)
     counts_src = df.copy()
     rows = df if status is None else df[df["status"] == status]
     if not by:
@@ -297,7 +332,7 @@ def aggregate(df, by=None, metrics=None, status="done"):
         out[m + "_n"] = n
     cg = counts_src.groupby(by, dropna=False, sort=True)
     counts = cg.size().rename("n_tasks").to_frame()
-    for s in STATUS_RANK:
+    for s in sorted(STATUS_RANK, key=STATUS_RANK.get, reverse=True):
         counts["n_" + s] = cg["status"].agg(lambda x, s=s: int((x == s).sum()))
     out = counts.join(out, how="left")
     out = out.reset_index()
@@ -309,7 +344,8 @@ def aggregate(df, by=None, metrics=None, status="done"):
 def status_counts(df):
     """Counts by status, in the order done, diverged, failed, pending (+ others)."""
     c = df["status"].value_counts()
-    order = [s for s in STATUS_RANK if s in c.index] + [s for s in c.index if s not in STATUS_RANK]
+    best_first = sorted(STATUS_RANK, key=STATUS_RANK.get, reverse=True)
+    order = [s for s in best_first if s in c.index] + [s for s in c.index if s not in STATUS_RANK]
     return c.reindex(order)
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SETTINGS_DEF = os.path.join(HERE, "..", "src", "base", "settings.def")
+COLUMNS_DEF = os.path.join(HERE, "..", "src", "io", "columns.def")
 RUN_FIELDS = {"rank", "wall_s", "train_s", "eval_s"}
 RUN_ATTRS = {"command_line", "start_time", "n_ranks", "merged_from"}
 
@@ -46,6 +47,13 @@ def settings():
             if m:
                 rows.append((m.group(2), m.group(3)))
     return rows
+
+
+def result_columns():
+    """Names of the /tasks result columns (src/io/columns.def), in order;
+    the first (id) goes before the settings."""
+    with open(COLUMNS_DEF) as f:
+        return re.findall(r"^COLUMN\(\s*(\w+)\s*,", f.read(), re.M)
 
 
 def n_logged(steps, every):
@@ -82,11 +90,19 @@ def check_file(path, args):
     if args.tasks is not None and R != args.tasks:
         bad(f"/tasks has {R} rows, expected {args.tasks}")
     names = t.dtype.names
-    want = ["id"] + [k for k, _ in settings()] + [
-        "status", "rank", "wall_s", "train_s", "eval_s", "steps_done", "final_loss", "final_err_cm",
-        "grid_frac", "max_score60", "mean_score60", "null_threshold", "grid_frac_null", "replay_speed_cm", "replay_kl", "message"]
+    res_cols = result_columns()
+    want = res_cols[:1] + [k for k, _ in settings()] + res_cols[1:]
     if list(names) != want:
         bad(f"/tasks columns differ: {sorted(set(names) ^ set(want))}")
+    if "result_columns" in f["tasks"].attrs:
+        declared = [s(x) for x in f["tasks"].attrs["result_columns"]]
+        if declared != res_cols:
+            bad(f"/tasks attribute result_columns {declared} differs from src/io/columns.def")
+        for a in ("result_units", "result_roles"):
+            if len(f["tasks"].attrs.get(a, [])) != len(declared):
+                bad(f"/tasks attribute {a} does not match result_columns")
+        if [s(x) for x in f["tasks"].attrs.get("status_order", [])] != ["pending", "failed", "diverged", "done"]:
+            bad("/tasks attribute status_order is not pending, failed, diverged, done")
     for k, kind in settings():
         if k not in names:
             continue

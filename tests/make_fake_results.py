@@ -11,9 +11,10 @@ structure (leaky beats vanilla, noise hurts, a few grid-like rate maps, a
 null threshold above the plain 0.3, replays that wander more with noise, one
 diverged and one failed task).  The settings columns and enum names are
 read from src/base/settings.def, src/base/config.c and src/base/cells.def,
-so the fixture follows the real tables.  tests/t_analysis.sh also runs the
-report on a file written by the real program whenever the binary can run a
-sweep.
+the result columns from src/io/columns.def and the status order from
+src/io/rows.c, so the fixture follows the real tables.  tests/t_analysis.sh
+also runs the report on a file written by the real program whenever the
+binary can run a sweep.
 
     make_fake_results.py -o FILE [--shard i/N] [--pending-from K]
                          [--ratemaps top|all|none] [--seeds S] [--hidden N]
@@ -66,6 +67,26 @@ def read_settings():
         else:
             out.append((key, kind, float(default)))
     return out, width
+
+
+COLUMN_TYPES = {"I32": np.int32, "F32": np.float32, "F64": np.float64}
+
+
+def read_columns():
+    """[(name, numpy dtype, unit, role)] of the /tasks result columns, from
+    src/io/columns.def (the first one, id, goes before the settings)."""
+    text = open(os.path.join(ROOT, "src", "io", "columns.def")).read()
+    rows = re.findall(r'^COLUMN\(\s*(\w+),\s*(\w+),\s*(\d+),\s*"([^"]*)",\s*\w+,\s*[\w.]+,\s*(\w+),',
+                      text, re.M)
+    return [(name, f"S{width}" if t == "STR" else COLUMN_TYPES[t], unit, role.lower())
+            for name, t, width, unit, role in rows]
+
+
+def read_status_order():
+    """Status names, least to most preferred (the merge rule of src/io/rows.c)."""
+    text = open(os.path.join(ROOT, "src", "io", "rows.c")).read()
+    body = re.search(r"status_order\[\]\s*=\s*\{([^}]*)\}", text).group(1)
+    return [t[len("TASK_"):].lower() for t in re.findall(r"TASK_\w+", body)]
 
 
 def ignored(key, cfg):
@@ -163,17 +184,13 @@ def main():
     S, E = len(eval_noise), int(round(2.0 * 20))
     M = {"none": 0, "top": 4, "all": N}[a.ratemaps]
 
-    cols = [("id", np.int32)]
+    result_cols = read_columns()
+    cols = [(result_cols[0][0], result_cols[0][1])]
     for key, kind, _d in settings:
         cols.append((key, f"S{enum_width[key]}" if kind == "ENUM" else INT_KINDS.get(kind, np.float64)))
-    cols += [("status", "S10"), ("rank", np.int32), ("wall_s", np.float64),
-             ("train_s", np.float64), ("eval_s", np.float64), ("steps_done", np.int32),
-             ("final_loss", np.float32), ("final_err_cm", np.float32), ("grid_frac", np.float32),
-             ("max_score60", np.float32), ("mean_score60", np.float32), ("null_threshold", np.float32),
-             ("grid_frac_null", np.float32), ("replay_speed_cm", np.float32), ("replay_kl", np.float32),
-             ("message", "S128")]
-    SUMMARY_F = ("final_loss", "final_err_cm", "grid_frac", "max_score60", "mean_score60", "null_threshold",
-                 "grid_frac_null", "replay_speed_cm", "replay_kl")
+    cols += [(name, dt) for name, dt, _u, _r in result_cols[1:]]
+    # the float32 results: NaN for a task that has none
+    SUMMARY_F = tuple(name for name, dt, _u, _r in result_cols if dt is np.float32)
     rows = np.zeros(len(ids), dtype=cols)
     train_step = np.full((len(ids), L), -1, np.int32)
     train_loss = np.full((len(ids), L), np.nan, np.float32)
@@ -338,6 +355,11 @@ def main():
             f.attrs["shard"] = a.shard
         d = f.create_dataset("tasks", data=rows)
         d.attrs["axes"] = np.array(axes)
+        vstr = h5py.string_dtype("utf-8")
+        d.attrs.create("result_columns", [c[0] for c in result_cols], dtype=vstr)
+        d.attrs.create("result_units", [c[2] for c in result_cols], dtype=vstr)
+        d.attrs.create("result_roles", [c[3] for c in result_cols], dtype=vstr)
+        d.attrs.create("status_order", read_status_order(), dtype=vstr)
         c = f.create_group("curves")
         c["train_step"] = train_step
         c["train_loss"] = train_loss

@@ -24,7 +24,7 @@ expect_rc 0 "--version"
 # --help documents every flag and every exit status
 run "$SWEEP" --help
 expect_rc 0 "--help"
-for w in --dry-run --resume --force --output --time-limit --shard --task --settings --version run-one status merge \
+for w in --dry-run --resume --force --output --time-limit --shard --task --settings --columns --version run-one status merge \
          "  0  " "  1  " "  2  " "  3  " "  4  "; do
   grep -qF -- "$w" "$tmp/out" || fail "--help does not mention '$w'"
 done
@@ -104,6 +104,14 @@ expect_rc 0 "--settings"
 in_doc=$("$PYTHON" -c 'import sys; print(open(sys.argv[1]).read() in open(sys.argv[2]).read())' \
          "$tmp/out" docs/spec.md)
 [ "$in_doc" = "True" ] || fail "docs/spec.md settings table differs from sweep --settings"
+
+# --columns prints the /tasks table docs/results-format.md embeds, verbatim
+run "$SWEEP" --columns
+expect_rc 0 "--columns"
+grep -q '^| `final_err_cm` | float32 | cm | metric |' "$tmp/out" || fail "--columns: no final_err_cm row"
+in_doc=$("$PYTHON" -c 'import sys; print(open(sys.argv[1]).read() in open(sys.argv[2]).read())' \
+         "$tmp/out" docs/results-format.md)
+[ "$in_doc" = "True" ] || fail "docs/results-format.md /tasks table differs from sweep --columns"
 
 # the README's spec example is a spec that parses
 awk '/^```yaml/{f=1;next}/^```/{f=0}f' README.md > "$tmp/readme.yaml"

@@ -106,14 +106,17 @@ int main(int argc, char **argv)
                       .spec_hash = "abc123", .command_line = "sweep test.yaml", .shard = NULL, .n_tasks = 3,
                       .n_axes = 2, .axes = axes, .n_eval_noise = 2, .eval_noise = levels};
     char err[2048] = "";
-    H5Out o;
+    H5Out *o = NULL, *o2 = NULL;
+    H5OutDims dm;
     int rc = h5out_create(&o, path, &meta, tasks, ids, 3, MPI_COMM_WORLD, err, sizeof err);
-    TEST_CHECK(rc == 0, "create: %s", err);
-    TEST_CHECK(o.n_rows == 3 && o.nmax == 32 && o.S == 2 && o.M == 3 && o.G == 6, "dims R%d N%d S%d M%d G%d",
-               o.n_rows, o.nmax, o.S, o.M, o.G);
-    TEST_CHECK(o.L == config_n_logged(&tasks[2]) && o.E == config_eval_len(&tasks[2]), "L %d E %d", o.L, o.E);
-    TEST_CHECK(o.has_replay && o.RK == 2 && o.RH == 13 && o.RG == 20, "replay dims %d K%d H%d G%d", o.has_replay,
-               o.RK, o.RH, o.RG);
+    TEST_CHECK(rc == 0 && o != NULL, "create: %s", err);
+    h5out_dims(o, &dm);
+    TEST_CHECK(dm.R == 3 && h5out_n_rows(o) == 3 && dm.N == 32 && dm.S == 2 && dm.M == 3 && dm.G == 6,
+               "dims R%d N%d S%d M%d G%d", dm.R, dm.N, dm.S, dm.M, dm.G);
+    TEST_CHECK(dm.L == config_n_logged(&tasks[2]) && dm.E == config_eval_len(&tasks[2]), "L %d E %d", dm.L, dm.E);
+    TEST_CHECK(dm.has_replay && dm.RK == 2 && dm.RH == 13 && dm.RG == 20, "replay dims %d K%d H%d G%d",
+               dm.has_replay, dm.RK, dm.RH, dm.RG);
+    TEST_CHECK(strcmp(h5out_path(o), path) == 0, "path %s", h5out_path(o));
 
     TaskResult res[3];
     for (int i = 0; i < 3; i++) {
@@ -123,29 +126,30 @@ int main(int argc, char **argv)
     res[1].status = TASK_DONE;
     res[2].status = TASK_DIVERGED;
     snprintf(res[2].message, sizeof res[2].message, "loss became NaN at step 15");
-    TEST_CHECK(h5out_write_task(&o, 1, &tasks[1], &res[1], 7) == 0, "write 1");
-    TEST_CHECK(h5out_write_task(&o, 2, &tasks[2], &res[2], 3) == 0, "write 2");
+    TEST_CHECK(h5out_write_task(o, 1, &tasks[1], &res[1], 7) == 0, "write 1");
+    TEST_CHECK(h5out_write_task(o, 2, &tasks[2], &res[2], 3) == 0, "write 2");
     int st[3] = {-1, -1, -1};
-    TEST_CHECK(h5out_read_status(&o, st) == 0, "read status");
+    TEST_CHECK(h5out_read_status(o, st) == 0, "read status");
     TEST_CHECK(st[0] == TASK_PENDING && st[1] == TASK_DONE && st[2] == TASK_DIVERGED, "status %d %d %d", st[0],
                st[1], st[2]);
-    TEST_CHECK(h5out_close(&o) == 0, "close");
+    TEST_CHECK(h5out_close(o) == 0, "close");
 
     /* an existing file is refused, and left alone */
     rc = h5out_create(&o, path, &meta, tasks, ids, 3, MPI_COMM_WORLD, err, sizeof err);
-    TEST_CHECK(rc == -1 && strstr(err, "exists"), "existing file refused: %s", err);
+    TEST_CHECK(rc == -1 && strstr(err, "exists") && o == NULL, "existing file refused: %s", err);
 
     /* reopen read-only and read everything back */
     rc = h5out_open(&o, path, 0, MPI_COMM_WORLD, err, sizeof err);
     TEST_CHECK(rc == 0, "open: %s", err);
-    TEST_CHECK(o.n_rows == 3 && o.task_ids[2] == 2 && o.M == 3 && o.G == 6, "reopened dims");
-    TEST_CHECK(o.has_replay && o.RK == 2 && o.RH == 13 && o.RG == 20, "reopened replay dims");
-    TEST_CHECK(h5out_check(&o, &meta, ids, 3, err, sizeof err) == 0, "check same spec: %s", err);
+    h5out_dims(o, &dm);
+    TEST_CHECK(dm.R == 3 && h5out_task_id(o, 2) == 2 && dm.M == 3 && dm.G == 6, "reopened dims");
+    TEST_CHECK(dm.has_replay && dm.RK == 2 && dm.RH == 13 && dm.RG == 20, "reopened replay dims");
+    TEST_CHECK(h5out_check(o, &meta, ids, 3, err, sizeof err) == 0, "check same spec: %s", err);
     for (int i = 1; i < 3; i++) {
         TaskResult back;
         int rank = -1;
         TEST_CHECK(result_alloc(&back, &tasks[i]) == 0, "alloc");
-        TEST_CHECK(h5out_read_task(&o, i, &tasks[i], &back, &rank) == 0, "read task %d", i);
+        TEST_CHECK(h5out_read_task(o, i, &back, &rank) == 0, "read task %d", i);
         TEST_CHECK(back.status == res[i].status, "status %d", back.status);
         TEST_CHECK(rank == (i == 1 ? 7 : 3), "rank %d", rank);
         TEST_CHECK(strcmp(back.message, res[i].message) == 0, "message '%s'", back.message);
@@ -189,10 +193,10 @@ int main(int argc, char **argv)
         big.seq_len = tasks[1].seq_len; /* same E as... use task 2 sizes but read row 1 */
         TaskResult back;
         TEST_CHECK(result_alloc(&back, &tasks[2]) == 0, "alloc");
-        TEST_CHECK(h5out_read_task(&o, 1, &tasks[2], &back, NULL) == 0, "read row 1 at max size");
+        TEST_CHECK(h5out_read_task(o, 1, &back, NULL) == 0, "read row 1 at max size");
         TEST_CHECK(isnan(back.score60[16]) && back.mask60[16] == -1, "unit padding");
         TEST_CHECK(isnan(back.grid_p[16]) && back.grid_null[16] == -1, "null padding");
-        TEST_CHECK(back.log_step[o.L - 1] == -1 && isnan(back.train_loss[o.L - 1]), "curve padding");
+        TEST_CHECK(back.log_step[dm.L - 1] == -1 && isnan(back.train_loss[dm.L - 1]), "curve padding");
         /* row 1 stored 2 replays of 8 points on 6 x 6 bins: the rest is NaN */
         const ReplayResult *p = &back.replay;
         TEST_CHECK(p->traj[0] == -0.3f && isnan(p->traj[2 * 8]) && isnan(p->traj[2 * 13 + 2 * 8]) &&
@@ -206,33 +210,32 @@ int main(int argc, char **argv)
     H5OutMeta other = meta;
     other.spec_hash = "def456";
     other.spec_canonical = "hidden: [8, 16, 32]\nseed: 1\n";
-    rc = h5out_check(&o, &other, ids, 3, err, sizeof err);
+    rc = h5out_check(o, &other, ids, 3, err, sizeof err);
     TEST_CHECK(rc == -1 && strstr(err, "- seed: 0") && strstr(err, "+ seed: 1"), "spec diff: %s", err);
     int ids2[2] = {0, 2};
-    rc = h5out_check(&o, &meta, ids2, 2, err, sizeof err);
+    rc = h5out_check(o, &meta, ids2, 2, err, sizeof err);
     TEST_CHECK(rc == -1 && strstr(err, "rows"), "other rows: %s", err);
     other = meta;
     other.shard = "0/2";
-    rc = h5out_check(&o, &other, ids, 3, err, sizeof err);
+    rc = h5out_check(o, &other, ids, 3, err, sizeof err);
     TEST_CHECK(rc == -1 && strstr(err, "shard"), "other shard: %s", err);
-    TEST_CHECK(h5out_close(&o) == 0, "close");
+    TEST_CHECK(h5out_close(o) == 0, "close");
 
     /* resume-style reopen: rewrite a row, status follows */
     rc = h5out_open(&o, path, 1, MPI_COMM_WORLD, err, sizeof err);
     TEST_CHECK(rc == 0, "open rw: %s", err);
     res[0].status = TASK_FAILED;
     snprintf(res[0].message, sizeof res[0].message, "%s", "out of memory");
-    TEST_CHECK(h5out_write_task(&o, 0, &tasks[0], &res[0], 0) == 0, "write 0");
-    TEST_CHECK(h5out_read_status(&o, st) == 0 && st[0] == TASK_FAILED, "status 0 = %d", st[0]);
-    TEST_CHECK(h5out_row_of(&o, 2) == 2 && h5out_row_of(&o, 5) == -1, "row_of");
+    TEST_CHECK(h5out_write_task(o, 0, &tasks[0], &res[0], 0) == 0, "write 0");
+    TEST_CHECK(h5out_read_status(o, st) == 0 && st[0] == TASK_FAILED, "status 0 = %d", st[0]);
+    TEST_CHECK(h5out_row_of(o, 2) == 2 && h5out_row_of(o, 5) == -1, "row_of");
     /* a second writer of the same file is refused while the first has it */
-    H5Out o2;
     rc = h5out_open(&o2, path, 1, MPI_COMM_WORLD, err, sizeof err);
     TEST_CHECK(rc == -1 && strstr(err, "in use"), "second writer: %s", err);
-    TEST_CHECK(h5out_close(&o) == 0, "close");
+    TEST_CHECK(h5out_close(o) == 0, "close");
     rc = h5out_open(&o2, path, 1, MPI_COMM_WORLD, err, sizeof err);
     TEST_CHECK(rc == 0, "writer after close: %s", err);
-    TEST_CHECK(h5out_close(&o2) == 0, "close");
+    TEST_CHECK(h5out_close(o2) == 0, "close");
 
     /* not HDF5 */
     FILE *f = fopen(path, "w");

@@ -1,7 +1,7 @@
 /* cli.c -- the command line: parse, load the spec, dispatch (run.h).
  *
  * Only this file decides exit statuses (sweep.h).  --help, --version,
- * --settings and --dry-run never call MPI_Init and never train.
+ * --settings, --columns and --dry-run never call MPI_Init and never train.
  */
 #include "cli/cli.h"
 
@@ -13,6 +13,7 @@
 #include "cli/run.h"
 #include "cli/score_cmd.h"
 #include "io/merge.h"
+#include "io/rows.h"
 #include "io/status.h"
 #include "spec/spec.h"
 #include "base/sweep.h"
@@ -24,7 +25,7 @@ static const char usage_text[] =
     "       sweep status FILE\n"
     "       sweep merge -o OUT IN...\n"
     "       sweep score MAPS.h5 -o OUT.h5 [--force] [--csv]\n"
-    "       sweep --help | --version | --settings\n";
+    "       sweep --help | --version | --settings | --columns\n";
 
 static const char help_text[] =
     "\n"
@@ -58,6 +59,7 @@ static const char help_text[] =
     "      --shard i/N        run only tasks whose id % N == i (0 <= i < N)\n"
     "      --task K           the task id for run-one (0 <= K < number of tasks)\n"
     "      --settings         print the table of every setting (markdown)\n"
+    "      --columns          print the table of the result file's /tasks columns (markdown)\n"
     "  -h, --help             this help\n"
     "  -V, --version          print the version\n"
     "\n"
@@ -68,7 +70,7 @@ static const char help_text[] =
     "  3  stopped early (signal or time limit): run again with --resume\n"
     "  4  result file refused or unusable\n";
 
-enum { OPT_RESUME = 256, OPT_FORCE, OPT_TIME_LIMIT, OPT_SHARD, OPT_TASK, OPT_SETTINGS };
+enum { OPT_RESUME = 256, OPT_FORCE, OPT_TIME_LIMIT, OPT_SHARD, OPT_TASK, OPT_SETTINGS, OPT_COLUMNS };
 
 static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
@@ -81,6 +83,7 @@ static const struct option long_opts[] = {
     {"shard", required_argument, NULL, OPT_SHARD},
     {"task", required_argument, NULL, OPT_TASK},
     {"settings", no_argument, NULL, OPT_SETTINGS},
+    {"columns", no_argument, NULL, OPT_COLUMNS},
     {NULL, 0, NULL, 0},
 };
 
@@ -97,7 +100,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
 {
-    int help = 0, version = 0, dry = 0, settings = 0, c;
+    int help = 0, version = 0, dry = 0, settings = 0, columns = 0, c;
     int have_resume = 0, have_shard = 0;
     const char *sub = NULL;
     memset(a, 0, sizeof *a);
@@ -122,6 +125,7 @@ int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
         case 'V': version = 1; break;
         case 'n': dry = 1; break;
         case OPT_SETTINGS: settings = 1; break;
+        case OPT_COLUMNS: columns = 1; break;
         case 'o':
             if (!*arg) { snprintf(err, errlen, "-o needs a file name"); return -1; }
             a->output = arg;
@@ -178,6 +182,7 @@ int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
     if (help) { a->cmd = CLI_HELP; return 0; }
     if (version) { a->cmd = CLI_VERSION; return 0; }
     if (settings) { a->cmd = CLI_SETTINGS; return 0; }
+    if (columns) { a->cmd = CLI_COLUMNS; return 0; }
     if (a->resume && a->force) {
         snprintf(err, errlen, "--resume and --force contradict each other: choose one");
         return -1;
@@ -289,6 +294,9 @@ int cli_main(int argc, char **argv)
         return SWEEP_EXIT_OK;
     case CLI_SETTINGS:
         spec_print_settings_table(stdout);
+        return SWEEP_EXIT_OK;
+    case CLI_COLUMNS:
+        rows_print_columns_table(stdout);
         return SWEEP_EXIT_OK;
     case CLI_STATUS:
         return status_main(a.file);

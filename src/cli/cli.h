@@ -14,7 +14,8 @@ typedef enum {
     CLI_MERGE,       /* sweep merge -o OUT IN... */
     CLI_HELP,        /* sweep --help */
     CLI_VERSION,     /* sweep --version */
-    CLI_SETTINGS     /* sweep --settings: the markdown table of every setting */
+    CLI_SETTINGS,    /* sweep --settings: the markdown table of every setting */
+    CLI_COLUMNS      /* sweep --columns: the markdown table of the /tasks result columns */
 } CliCommand;
 
 /* The parsed command line.  Strings point into argv (not owned).

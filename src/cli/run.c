@@ -170,14 +170,13 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
 {
     int inited = 0, rank = 0, size = 1, code = SWEEP_EXIT_OK;
     Spec local;
-    H5Out out;
+    H5Out *out = NULL;
     int opened = 0;
     int *ids = NULL, *status = NULL, *todo = NULL;
     char *cmdline = NULL;
     const char **axes = NULL;
     char err[8192] = "";
     memset(&local, 0, sizeof local);
-    memset(&out, 0, sizeof out);
 
     sched_install_signals();   /* first: a signal during start-up is a stop, not a kill */
     MPI_Initialized(&inited);
@@ -240,7 +239,7 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
             goto fail;
         }
         opened = 1;
-        int bad = h5out_check(&out, &meta, ids, n, err, sizeof err) < 0;
+        int bad = h5out_check(out, &meta, ids, n, err, sizeof err) < 0;
         CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm));
         if (bad) {
             if (!err[0]) snprintf(err, sizeof err, "%s does not match this spec", ro.output);
@@ -266,7 +265,7 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
         sweep_fatal(__FILE__, __LINE__, "out of memory");
     int n_todo = 0, rrc = 0;
     if (rank == 0) {
-        rrc = h5out_read_status(&out, status);
+        rrc = h5out_read_status(out, status);
         if (rrc == 0)
             for (int r = 0; r < n; r++)
                 if (status[r] == TASK_PENDING || status[r] == TASK_FAILED) todo[n_todo++] = r;
@@ -282,24 +281,24 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
                 size == 1 ? "" : "s", size > 1 ? " (rank 0 schedules)" : "", ro.output);
         fflush(stderr);
     }
-    out.sync = spec->sync ? H5OUT_SYNC_TASK : H5OUT_SYNC_NONE;   /* output.sync */
+    h5out_set_sync(out, spec->sync ? H5OUT_SYNC_TASK : H5OUT_SYNC_NONE);   /* output.sync */
     SchedOptions so = {ro.time_limit, t0, ro.progress_every};
     SchedStats st;
-    if (sched_run(spec, &out, todo, n_todo, &so, comm, &st) < 0) {
+    if (sched_run(spec, out, todo, n_todo, &so, comm, &st) < 0) {
         snprintf(err, sizeof err, "scheduling failed");
         code = SWEEP_EXIT_IO;
         goto fail;
     }
     code = exit_status(&st);
     opened = 0;
-    if (h5out_close(&out) < 0) {
+    if (h5out_close(out) < 0) {
         snprintf(err, sizeof err, "%s: closing the result file failed", ro.output);
         code = SWEEP_EXIT_IO;
         goto fail;
     }
     if (rank == 0) report(&st, ro.output, spec->path, size, code);
 fail:
-    if (opened) h5out_close(&out);
+    if (opened) h5out_close(out);
     if (rank == 0 && err[0]) fprintf(stderr, "sweep: %s\n", err);
     CHECK_MPI(MPI_Bcast(&code, 1, MPI_INT, 0, comm));
     free(ids);
@@ -315,11 +314,10 @@ fail:
 int run_one(const Spec *spec, const CliArgs *args, int argc, char **argv)
 {
     int inited = 0, size = 1, code = SWEEP_EXIT_OK, opened = 0;
-    H5Out out;
+    H5Out *out = NULL;
     char err[8192] = "";
     char *cmdline = NULL;
     const char **axes = NULL;
-    memset(&out, 0, sizeof out);
     sched_install_signals();
     MPI_Initialized(&inited);
     if (!inited) CHECK_MPI(MPI_Init(&argc, &argv));
@@ -355,13 +353,13 @@ int run_one(const Spec *spec, const CliArgs *args, int argc, char **argv)
     /* a line at every logged point */
     SchedOptions so = {args->time_limit > 0 ? args->time_limit : 0, t0, 1e-9};
     SchedStats st;
-    if (sched_run(spec, &out, &row, 1, &so, MPI_COMM_WORLD, &st) < 0) {
+    if (sched_run(spec, out, &row, 1, &so, MPI_COMM_WORLD, &st) < 0) {
         code = SWEEP_EXIT_IO;
         goto fail;
     }
     code = exit_status(&st);
     opened = 0;
-    if (h5out_close(&out) < 0) {
+    if (h5out_close(out) < 0) {
         snprintf(err, sizeof err, "%s: closing the result file failed", args->output);
         code = SWEEP_EXIT_IO;
         goto fail;
@@ -373,7 +371,7 @@ int run_one(const Spec *spec, const CliArgs *args, int argc, char **argv)
         fprintf(stderr, "sweep: task %d %s in %.1f s -> %s\n", id,
                 st.done ? "done" : st.diverged ? "diverged" : "failed", st.wall_s, args->output);
 fail:
-    if (opened) h5out_close(&out);
+    if (opened) h5out_close(out);
     if (err[0]) fprintf(stderr, "sweep: %s\n", err);
     free(axes);
     free(cmdline);

@@ -131,7 +131,7 @@ static int on_save(void *ctx, const TaskState *st, const TaskResult *res)
 
 int worker_run_row(Worker *w, const Spec *spec, H5Out *out, int row, double *wall_s)
 {
-    int id = out->task_ids[row];
+    int id = h5out_task_id(out, row);
     const TaskConfig *cfg = &spec->tasks[id];
     TaskResult res;
     TaskState resume;

@@ -1,9 +1,11 @@
 /* check.h -- error-checking macros and logging shared by every module.
  *
- * CHECK_MPI(x) / CHECK_H5(x) evaluate x exactly once; on failure they print
- * the call, file, line and MPI rank and abort the whole job through
- * MPI_Abort (never exit()).  Use them where a failure means the job cannot
- * go on; module functions that can recover return -1 instead.
+ * CHECK_MPI(x) evaluates x exactly once; on failure it prints the call,
+ * file, line and MPI rank and aborts the whole job through MPI_Abort (never
+ * exit()).  Use it where a failure means the job cannot go on.  HDF5 calls
+ * have no such macro: every HDF5 failure is reported (return -1, a message)
+ * and handled by the caller (a task row that cannot be written fails the
+ * task, a file that cannot be created or opened is refused).
  */
 #ifndef SWEEP_CHECK_H
 #define SWEEP_CHECK_H
@@ -27,14 +29,6 @@ _Noreturn void sweep_fatal(const char *file, int line, const char *fmt, ...)
         if (check_rc_ != 0 /* MPI_SUCCESS */)                                 \
             sweep_fatal(__FILE__, __LINE__, "%s failed (MPI error %d)", #x,   \
                         check_rc_);                                           \
-    } while (0)
-
-#define CHECK_H5(x)                                                           \
-    do {                                                                      \
-        long long check_rc_ = (long long)(x);                                 \
-        if (check_rc_ < 0)                                                    \
-            sweep_fatal(__FILE__, __LINE__, "%s failed (HDF5 returned %lld)", \
-                        #x, check_rc_);                                       \
     } while (0)
 
 #endif

@@ -7,9 +7,10 @@
  * the spec parsed from the inputs' spec_text, then h5out_read_task /
  * h5out_write_task row by row), so its format cannot drift from a run's.
  * For an id present in several inputs the best status wins
- * (done > diverged > failed > pending), ties going to the input with the
- * later start_time (then to the later one on the command line), as in
- * analysis/sweep_results.py.  Rows pending everywhere stay as h5out_create
+ * (rows_status_preference: done > diverged > failed > pending; the file
+ * records that order in the status_order attribute of /tasks, which
+ * analysis/sweep_results.py follows), ties going to the input with the
+ * later start_time (then to the later one on the command line).  Rows pending everywhere stay as h5out_create
  * made them.  OUT is built as OUT.merging and renamed into place when
  * complete; an existing OUT is refused.
  * Dimensions: T tasks of the spec, R rows of an input.
@@ -21,32 +22,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/check.h"
-#include "io/h5out.h"
 #include "base/result.h"
-#include "io/merge.h"
-#include "spec/spec.h"
-#include "io/status.h"
 #include "base/sweep.h"
+#include "io/check.h"
+#include "io/h5attr.h"
+#include "io/h5out.h"
+#include "io/merge.h"
+#include "io/rows.h"
+#include "io/status.h"
+#include "spec/spec.h"
 
 typedef struct MergeInput {
     const char *path;
-    H5Out o;
-    int opened;
+    H5Out *o;               /* owned; NULL when not open */
     StatusInfo info;
     int *status;            /* (R) TaskStatus of each row */
 } MergeInput;
-
-/* Preference of a status when an id appears in several inputs. */
-static int status_rank(int st)
-{
-    switch (st) {
-    case TASK_DONE: return 3;
-    case TASK_DIVERGED: return 2;
-    case TASK_FAILED: return 1;
-    default: return 0;
-    }
-}
 
 /* "sweep merge -o OUT IN..." (shell-quoted where needed), as the file's
  * command_line; NULL when out of memory. */
@@ -78,49 +69,6 @@ static char *merge_command_line(const char *output, int n_inputs, char *const *i
 
 /* ---- root attributes that describe the merge ------------------------------ */
 
-static int set_attr_int(hid_t obj, const char *name, int v)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    int rc = H5Awrite(a, H5T_NATIVE_INT, &v) < 0 ? -1 : 0;
-    H5Aclose(a);
-    return rc;
-}
-
-/* Overwrite an existing scalar variable-length string attribute. */
-static int set_attr_str(hid_t obj, const char *name, const char *v)
-{
-    hid_t a = -1, t = -1;
-    int rc = -1;
-    if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0) goto fail;
-    if ((t = H5Aget_type(a)) < 0 || H5Tis_variable_str(t) <= 0) goto fail;
-    if (H5Awrite(a, t, &v) < 0) goto fail;
-    rc = 0;
-fail:
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
-    return rc;
-}
-
-/* A new attribute: array of n variable-length UTF-8 strings. */
-static int add_attr_strs(hid_t obj, const char *name, const char *const *v, int n)
-{
-    hid_t t = -1, s = -1, a = -1;
-    hsize_t dim = (hsize_t)n;
-    int rc = -1;
-    if ((t = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)
-        goto fail;
-    if ((s = H5Screate_simple(1, &dim, NULL)) < 0) goto fail;
-    if ((a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto fail;
-    if (H5Awrite(a, t, v) < 0) goto fail;
-    rc = 0;
-fail:
-    if (a >= 0) H5Aclose(a);
-    if (s >= 0) H5Sclose(s);
-    if (t >= 0) H5Tclose(t);
-    return rc;
-}
-
 /* What an unsharded run would have recorded, as far as it is known:
  * n_ranks = the largest over the inputs, start_time = the earliest, and
  * merged_from = the input paths as given. */
@@ -133,9 +81,9 @@ static int write_merge_attrs(hid_t file, const MergeInput *in, int n, char *cons
         const char *t = in[i].info.start_time;
         if (t[0] && (!start || strcmp(t, start) < 0)) start = t;
     }
-    if (ranks >= 1 && set_attr_int(file, "n_ranks", ranks) < 0) return -1;
-    if (start && set_attr_str(file, "start_time", start) < 0) return -1;
-    return add_attr_strs(file, "merged_from", (const char *const *)inputs, n);
+    if (ranks >= 1 && h5attr_set_int(file, "n_ranks", ranks) < 0) return -1;
+    if (start && h5attr_set_str(file, "start_time", start) < 0) return -1;
+    return h5attr_write_strs(file, "merged_from", (const char *const *)inputs, n);
 }
 
 /* ---- the merge --------------------------------------------------------------- */
@@ -164,8 +112,8 @@ static int choose_rows(const MergeInput *in, int n, int T, int *src, int *row, i
     *n_dup = 0;
     for (int id = 0; id < T; id++) src[id] = row[id] = -1;
     for (int i = 0; i < n; i++) {
-        for (int r = 0; r < in[i].o.n_rows; r++) {
-            int id = in[i].o.task_ids[r], st = in[i].status[r];
+        for (int r = 0; r < h5out_n_rows(in[i].o); r++) {
+            int id = h5out_task_id(in[i].o, r), st = in[i].status[r];
             if (id < 0 || id >= T) {
                 snprintf(err, errlen, "%s: row %d holds task %d, but the spec has tasks 0..%d", in[i].path, r, id,
                          T - 1);
@@ -175,7 +123,7 @@ static int choose_rows(const MergeInput *in, int n, int T, int *src, int *row, i
             int cur = src[id];
             if (cur >= 0) {
                 (*n_dup)++;
-                int pc = status_rank(in[cur].status[row[id]]), pn = status_rank(st);
+                int pc = rows_status_preference(in[cur].status[row[id]]), pn = rows_status_preference(st);
                 if (pn < pc) continue;
                 if (pn == pc && strcmp(in[i].info.start_time, in[cur].info.start_time) < 0) continue;
             }
@@ -190,14 +138,13 @@ int merge_main(const char *output, int n_inputs, char *const *inputs)
 {
     int inited = 0, size = 1, code = SWEEP_EXIT_OK, n = n_inputs, out_open = 0, made = 0;
     MergeInput *in = NULL;
-    H5Out out;
+    H5Out *out = NULL;
     Spec spec;
     H5OutMeta meta;
     int *src = NULL, *row = NULL, *ids = NULL;
     const char **axes = NULL;
     char *cmdline = NULL, tmp[4200] = "", err[8192] = "";
     int count[4] = {0, 0, 0, 0}, n_dup = 0;
-    memset(&out, 0, sizeof out);
     memset(&spec, 0, sizeof spec);
     MPI_Initialized(&inited);
     if (!inited) CHECK_MPI(MPI_Init(NULL, NULL));
@@ -222,15 +169,14 @@ int merge_main(const char *output, int n_inputs, char *const *inputs)
     for (int i = 0; i < n; i++) {
         in[i].path = inputs[i];
         if (h5out_open(&in[i].o, in[i].path, 0, MPI_COMM_SELF, err, sizeof err) < 0) goto fail;
-        in[i].opened = 1;
-        if (status_read_info(in[i].o.file, &in[i].info) < 0) {
+        if (status_read_info(h5out_file(in[i].o), &in[i].info) < 0) {
             snprintf(err, sizeof err, "%s: not a sweep result file (spec_hash / spec_text attributes missing)",
                      in[i].path);
             goto fail;
         }
-        if (!(in[i].status = malloc((in[i].o.n_rows ? (size_t)in[i].o.n_rows : 1) * sizeof *in[i].status)))
-            goto oom;
-        if (h5out_read_status(&in[i].o, in[i].status) < 0) {
+        int R = h5out_n_rows(in[i].o);
+        if (!(in[i].status = malloc((R ? (size_t)R : 1) * sizeof *in[i].status))) goto oom;
+        if (h5out_read_status(in[i].o, in[i].status) < 0) {
             snprintf(err, sizeof err, "%s: cannot read the task statuses", in[i].path);
             goto fail;
         }
@@ -292,10 +238,10 @@ int merge_main(const char *output, int n_inputs, char *const *inputs)
         int rank = -1;
         if (result_alloc(&res, cfg) < 0) goto oom;
         int bad = 0;
-        if (h5out_read_task(&in[src[id]].o, row[id], cfg, &res, &rank) < 0) {
+        if (h5out_read_task(in[src[id]].o, row[id], &res, &rank) < 0) {
             snprintf(err, sizeof err, "%s: cannot read task %d (row %d)", in[src[id]].path, id, row[id]);
             bad = 1;
-        } else if (h5out_write_task(&out, id, cfg, &res, rank) < 0) {
+        } else if (h5out_write_task(out, id, cfg, &res, rank) < 0) {
             snprintf(err, sizeof err, "%s: cannot write task %d", tmp, id);
             bad = 1;
         } else if (res.status >= 0 && res.status < 4) {
@@ -304,12 +250,12 @@ int merge_main(const char *output, int n_inputs, char *const *inputs)
         result_free(&res);
         if (bad) goto fail;
     }
-    if (write_merge_attrs(out.file, in, n, inputs) < 0) {
+    if (write_merge_attrs(h5out_file(out), in, n, inputs) < 0) {
         snprintf(err, sizeof err, "%s: cannot write the root attributes", tmp);
         goto fail;
     }
     out_open = 0;
-    if (h5out_close(&out) < 0) {
+    if (h5out_close(out) < 0) {
         snprintf(err, sizeof err, "%s: closing failed", tmp);
         goto fail;
     }
@@ -345,12 +291,12 @@ int merge_main(const char *output, int n_inputs, char *const *inputs)
 oom:
     snprintf(err, sizeof err, "out of memory");
 fail:
-    if (out_open) h5out_close(&out);
+    if (out_open) h5out_close(out);
     if (made && tmp[0]) unlink(tmp);   /* an incomplete merge leaves no file */
 done:
     if (err[0]) fprintf(stderr, "sweep: merge: %s\n", err);
     for (int i = 0; in && i < n; i++) {
-        if (in[i].opened) h5out_close(&in[i].o);
+        h5out_close(in[i].o);
         status_info_free(&in[i].info);
         free(in[i].status);
     }

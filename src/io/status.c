@@ -5,8 +5,9 @@
  *
  * Read-only and independent of the spec parser: the axis values are read
  * from the /tasks columns named by its `axes` attribute, so a file whose
- * spec no longer parses still gets a summary.
- * Dimensions: R rows of the file, A axes.
+ * spec no longer parses still gets a summary.  The result columns shown
+ * are those with a `show` position in io/columns.def.
+ * Dimensions: R rows of the file, A axes, K shown result columns.
  */
 #include "io/status.h"
 
@@ -16,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/check.h"
-#include "io/h5out.h"
 #include "base/result.h"
-#include "spec/spec.h"
 #include "base/sweep.h"
+#include "io/check.h"
+#include "io/h5attr.h"
+#include "io/h5out.h"
+#include "io/rows.h"
+#include "spec/spec.h"
 
 #define STATUS_SHOW 5          /* best and worst tasks shown */
 #define STATUS_MESSAGES 20     /* failed / diverged messages shown */
@@ -29,37 +32,19 @@
 /* ---- root attributes ---------------------------------------------------- */
 
 /* A scalar string attribute as a new string; "" when absent, NULL on
- * error (h5out_attr_str reads it). */
+ * error. */
 static char *read_attr_str(hid_t obj, const char *name)
 {
     htri_t ex = H5Aexists(obj, name);
     if (ex < 0) return NULL;
-    return ex == 0 ? strdup("") : h5out_attr_str(obj, name);
+    return ex == 0 ? strdup("") : h5attr_read_str(obj, name);
 }
 
 /* A scalar integer attribute, or -1 when absent or unreadable. */
 static int read_attr_int(hid_t obj, const char *name)
 {
     int v = -1;
-    hid_t a = -1;
-    if (H5Aexists(obj, name) <= 0) return -1;
-    if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0) return -1;
-    if (H5Aread(a, H5T_NATIVE_INT, &v) < 0) v = -1;
-    H5Aclose(a);
-    return v;
-}
-
-/* Number of elements of attribute name (0 when absent). */
-static int attr_count(hid_t obj, const char *name)
-{
-    hid_t a = -1, s = -1;
-    hssize_t n = 0;
-    if (H5Aexists(obj, name) <= 0) return 0;
-    if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0) return 0;
-    if ((s = H5Aget_space(a)) >= 0) n = H5Sget_simple_extent_npoints(s);
-    if (s >= 0) H5Sclose(s);
-    H5Aclose(a);
-    return n > 0 ? (int)n : 0;
+    return h5attr_read_int(obj, name, &v) < 0 ? -1 : v;
 }
 
 int status_read_info(hid_t file, StatusInfo *info)
@@ -75,7 +60,7 @@ int status_read_info(hid_t file, StatusInfo *info)
     if (!info->spec_hash[0] || !info->spec_text[0]) goto fail;
     info->n_ranks = read_attr_int(file, "n_ranks");
     info->n_tasks = read_attr_int(file, "n_tasks");
-    info->n_merged_from = attr_count(file, "merged_from");
+    info->n_merged_from = h5attr_count(file, "merged_from");
     return 0;
 fail:
     status_info_free(info);
@@ -96,34 +81,14 @@ void status_info_free(StatusInfo *info)
 
 /* ---- /tasks columns ------------------------------------------------------ */
 
-/* Read column `name` of the compound dataset d for every row, converted to
- * memory type mt (size bytes per value). */
-static int read_column(hid_t d, const char *name, hid_t mt, size_t size, void *buf)
-{
-    hid_t ct = H5Tcreate(H5T_COMPOUND, size);
-    int rc = -1;
-    if (ct < 0) return -1;
-    if (H5Tinsert(ct, name, 0, mt) < 0) goto fail;
-    if (H5Dread(d, ct, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) goto fail;
-    rc = 0;
-fail:
-    H5Tclose(ct);
-    return rc;
-}
-
-static int read_column_double(hid_t d, const char *name, double *out)
-{
-    return read_column(d, name, H5T_NATIVE_DOUBLE, sizeof *out, out);
-}
-
 /* Column `name` as NUL-terminated strings of width (width - 1). */
-static int read_column_str(hid_t d, const char *name, char *out, size_t width)
+static int read_column_str(const H5Out *o, const char *name, char *out, size_t width)
 {
     hid_t st = H5Tcopy(H5T_C_S1);
     int rc = -1;
     if (st < 0) return -1;
     if (H5Tset_size(st, width) >= 0 && H5Tset_strpad(st, H5T_STR_NULLTERM) >= 0)
-        rc = read_column(d, name, st, width, out);
+        rc = h5out_read_column(o, name, st, width, out);
     H5Tclose(st);
     return rc;
 }
@@ -131,13 +96,11 @@ static int read_column_str(hid_t d, const char *name, char *out, size_t width)
 /* Column `name` formatted for the tables: R cells of STATUS_CELL bytes.
  * Values of a setting the task ignores (NaN, -1, "") show as "-", as in
  * the dry-run table. */
-static int read_column_fmt(hid_t d, hid_t ftype, const char *name, int R, char *cells)
+static int read_column_fmt(const H5Out *o, const char *name, int R, char *cells)
 {
-    int idx = H5Tget_member_index(ftype, name);
-    if (idx < 0) return -1;
-    H5T_class_t cls = H5Tget_member_class(ftype, (unsigned)idx);
+    H5T_class_t cls = h5out_column_class(o, name);
     if (cls == H5T_STRING) {
-        if (read_column_str(d, name, cells, STATUS_CELL) < 0) return -1;
+        if (read_column_str(o, name, cells, STATUS_CELL) < 0) return -1;
         for (int r = 0; r < R; r++)
             if (!cells[(size_t)r * STATUS_CELL]) strcpy(cells + (size_t)r * STATUS_CELL, "-");
         return 0;
@@ -145,7 +108,7 @@ static int read_column_fmt(hid_t d, hid_t ftype, const char *name, int R, char *
     if (cls != H5T_INTEGER && cls != H5T_FLOAT) return -1;
     double *v = malloc((R ? (size_t)R : 1) * sizeof *v);
     if (!v) return -1;
-    if (read_column_double(d, name, v) < 0) {
+    if (h5out_read_column(o, name, H5T_NATIVE_DOUBLE, sizeof *v, v) < 0) {
         free(v);
         return -1;
     }
@@ -162,12 +125,26 @@ static int read_column_fmt(hid_t d, hid_t ftype, const char *name, int R, char *
 
 /* ---- the summary --------------------------------------------------------- */
 
+/* The columns of the tables: the rows of io/columns.def with a `show`
+ * position, in that order (K of them). */
+static int shown_columns(int *cols)
+{
+    int k = 0;
+    for (int pos = 1; pos <= ROWS_N_COLUMNS; pos++)
+        for (int c = 0; c < ROWS_N_COLUMNS; c++)
+            if (rows_columns[c].show == pos) cols[k++] = c;
+    return k;
+}
+
 typedef struct Summary {
-    int R, A;
+    int R, A, K;
     int *id;               /* (R) */
     int *status;           /* (R) TaskStatus */
-    double *floss, *ferr, *gfrac, *gfnull, *smax;   /* (R) */
-    char *msg;             /* (R, H5OUT_MESSAGE_LEN + 1) */
+    int col[ROWS_N_COLUMNS];   /* (K) the shown columns (rows_columns indices) */
+    double *val;           /* (K, R) their values */
+    double *ferr;          /* (R) final_err_cm, the sort key */
+    size_t msg_w;          /* bytes of a message cell */
+    char *msg;             /* (R, msg_w) */
     char **axis;           /* (A) names */
     char *cells;           /* (A, R, STATUS_CELL) formatted axis values */
 } Summary;
@@ -176,91 +153,54 @@ static void summary_free(Summary *s)
 {
     free(s->id);
     free(s->status);
-    free(s->floss);
+    free(s->val);
     free(s->ferr);
-    free(s->gfrac);
-    free(s->gfnull);
-    free(s->smax);
     free(s->msg);
-    for (int k = 0; s->axis && k < s->A; k++) free(s->axis[k]);
-    free(s->axis);
+    h5attr_strs_free(s->axis, s->A);
     free(s->cells);
     memset(s, 0, sizeof *s);
 }
 
 /* The names in the `axes` attribute of /tasks (array of strings). */
-static int read_axes(hid_t d, Summary *s)
+static int read_axes(const H5Out *o, Summary *s)
 {
-    hid_t a = -1, ft = -1, mt = -1, sp = -1;
-    char **v = NULL;
-    int rc = -1, n = 0;
-    if (H5Aexists(d, "axes") <= 0) return 0;
-    if ((a = H5Aopen(d, "axes", H5P_DEFAULT)) < 0 || (ft = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0)
-        goto fail;
-    hssize_t np = H5Sget_simple_extent_npoints(sp);
-    if (np < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0) goto fail;
-    n = (int)np;
-    if (n == 0) {
-        rc = 0;
-        goto fail;
-    }
-    if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(mt, H5Tget_cset(ft)) < 0)
-        goto fail;
-    if (!(v = calloc((size_t)n, sizeof *v)) || !(s->axis = calloc((size_t)n, sizeof *s->axis))) goto fail;
-    if (H5Aread(a, mt, v) < 0) goto fail;
-    for (int k = 0; k < n; k++) {
-        if (!(s->axis[k] = strdup(v[k] ? v[k] : ""))) goto fail;
-        s->A = k + 1;
-    }
-    rc = 0;
-fail:
-    if (v) {
-        for (int k = 0; k < n; k++) H5free_memory(v[k]);
-        free(v);
-    }
-    if (sp >= 0) H5Sclose(sp);
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
+    hid_t d = H5Dopen2(h5out_file(o), "tasks", H5P_DEFAULT);
+    if (d < 0) return -1;
+    int rc = h5attr_read_strs(d, "axes", &s->axis, &s->A);
+    H5Dclose(d);
     return rc;
 }
 
 static int summary_read(const H5Out *o, Summary *s)
 {
-    size_t R = o->n_rows ? (size_t)o->n_rows : 1, W = H5OUT_MESSAGE_LEN + 1;
-    hid_t ft = -1;
-    int rc = -1;
+    int R0 = h5out_n_rows(o);
+    size_t R = R0 ? (size_t)R0 : 1;
     memset(s, 0, sizeof *s);
-    s->R = o->n_rows;
+    s->R = R0;
+    s->K = shown_columns(s->col);
+    s->msg_w = rows_columns[ROWS_COL_message].width + 1;
     if (!(s->id = malloc(R * sizeof *s->id)) || !(s->status = malloc(R * sizeof *s->status)) ||
-        !(s->floss = malloc(R * sizeof(double))) || !(s->ferr = malloc(R * sizeof(double))) ||
-        !(s->gfrac = malloc(R * sizeof(double))) || !(s->gfnull = malloc(R * sizeof(double))) ||
-        !(s->smax = malloc(R * sizeof(double))) ||
-        !(s->msg = malloc(R * W)))
-        goto fail;
-    memcpy(s->id, o->task_ids, (size_t)s->R * sizeof *s->id);
+        !(s->val = malloc((s->K ? (size_t)s->K : 1) * R * sizeof *s->val)) ||
+        !(s->ferr = malloc(R * sizeof *s->ferr)) || !(s->msg = malloc(R * s->msg_w)))
+        return -1;
+    for (int r = 0; r < s->R; r++) s->id[r] = h5out_task_id(o, r);
     if (s->R == 0) return 0;
-    if (h5out_read_status(o, s->status) < 0) goto fail;
-    if (read_column_double(o->d_tasks, "final_loss", s->floss) < 0 ||
-        read_column_double(o->d_tasks, "final_err_cm", s->ferr) < 0 ||
-        read_column_double(o->d_tasks, "grid_frac", s->gfrac) < 0 ||
-        read_column_double(o->d_tasks, "grid_frac_null", s->gfnull) < 0 ||
-        read_column_double(o->d_tasks, "max_score60", s->smax) < 0 ||
-        read_column_str(o->d_tasks, "message", s->msg, W) < 0)
-        goto fail;
-    if (read_axes(o->d_tasks, s) < 0) goto fail;
+    if (h5out_read_status(o, s->status) < 0) return -1;
+    for (int k = 0; k < s->K; k++)
+        if (h5out_read_column(o, rows_columns[s->col[k]].name, H5T_NATIVE_DOUBLE, sizeof(double),
+                              s->val + (size_t)k * R) < 0)
+            return -1;
+    if (h5out_read_column(o, rows_columns[ROWS_COL_final_err_cm].name, H5T_NATIVE_DOUBLE, sizeof(double),
+                          s->ferr) < 0 ||
+        read_column_str(o, rows_columns[ROWS_COL_message].name, s->msg, s->msg_w) < 0)
+        return -1;
+    if (read_axes(o, s) < 0) return -1;
     if (s->A > 0) {
-        if ((ft = H5Dget_type(o->d_tasks)) < 0) goto fail;
-        if (!(s->cells = malloc((size_t)s->A * R * STATUS_CELL))) goto fail;
+        if (!(s->cells = malloc((size_t)s->A * R * STATUS_CELL))) return -1;
         for (int k = 0; k < s->A; k++)
-            if (read_column_fmt(o->d_tasks, ft, s->axis[k], s->R, s->cells + (size_t)k * R * STATUS_CELL) < 0)
-                goto fail;
+            if (read_column_fmt(o, s->axis[k], s->R, s->cells + (size_t)k * R * STATUS_CELL) < 0) return -1;
     }
-    rc = 0;
-fail:
-    if (ft >= 0) H5Tclose(ft);
-    return rc;
+    return 0;
 }
 
 static const char *cell(const Summary *s, int k, int r)
@@ -286,7 +226,7 @@ static void fmt_num(char *buf, size_t len, double v)
         snprintf(buf, len, "%.4g", v);
 }
 
-/* Print the table of rows[0..n) (every axis, then the summaries). */
+/* Print the table of rows[0..n) (every axis, then the shown columns). */
 static void print_table(FILE *f, const Summary *s, const int *rows, int n)
 {
     int wid = 2;
@@ -306,19 +246,18 @@ static void print_table(FILE *f, const Summary *s, const int *rows, int n)
         }
         fprintf(f, "  %-*s", w[k], s->axis[k]);
     }
-    fprintf(f, "  %12s  %12s  %9s  %14s  %11s\n", "final_loss", "final_err_cm", "grid_frac", "grid_frac_null",
-            "max_score60");
+    for (int k = 0; k < s->K; k++) fprintf(f, "  %*s", rows_columns[s->col[k]].show_w, rows_columns[s->col[k]].name);
+    fputc('\n', f);
     for (int i = 0; i < n; i++) {
         int r = rows[i];
-        char a[32], b[32], c[32], cn[32], d[32];
-        fmt_num(a, sizeof a, s->floss[r]);
-        fmt_num(b, sizeof b, s->ferr[r]);
-        fmt_num(c, sizeof c, s->gfrac[r]);
-        fmt_num(cn, sizeof cn, s->gfnull[r]);
-        fmt_num(d, sizeof d, s->smax[r]);
         fprintf(f, "  %*d", wid, s->id[r]);
         for (int k = 0; k < A; k++) fprintf(f, "  %-*s", w[k], cell(s, k, r));
-        fprintf(f, "  %12s  %12s  %9s  %14s  %11s\n", a, b, c, cn, d);
+        for (int k = 0; k < s->K; k++) {
+            char v[32];
+            fmt_num(v, sizeof v, s->val[(size_t)k * (size_t)(s->R ? s->R : 1) + (size_t)r]);
+            fprintf(f, "  %*s", rows_columns[s->col[k]].show_w, v);
+        }
+        fputc('\n', f);
     }
 }
 
@@ -341,9 +280,8 @@ static void print_messages(FILE *f, const Summary *s, int status, int count)
             print_axes_inline(f, s, r);
             fputc(')', f);
         }
-        fprintf(f, ": %s\n", s->msg[(size_t)r * (H5OUT_MESSAGE_LEN + 1)]
-                                 ? s->msg + (size_t)r * (H5OUT_MESSAGE_LEN + 1)
-                                 : "(no message)");
+        const char *m = s->msg + (size_t)r * s->msg_w;
+        fprintf(f, ": %s\n", m[0] ? m : "(no message)");
         shown++;
     }
     if (count > shown) fprintf(f, "  ... and %d more\n", count - shown);
@@ -418,13 +356,12 @@ static void print_summary(FILE *f, const char *path, const StatusInfo *in, const
 int status_main(const char *file)
 {
     int inited = 0, size = 1, code = SWEEP_EXIT_OK, opened = 0;
-    H5Out o;
+    H5Out *o = NULL;
     StatusInfo info;
     Summary s;
     char err[4096] = "";
     H5E_auto2_t efunc = NULL;
     void *edata = NULL;
-    memset(&o, 0, sizeof o);
     memset(&info, 0, sizeof info);
     memset(&s, 0, sizeof s);
     MPI_Initialized(&inited);
@@ -443,13 +380,13 @@ int status_main(const char *file)
     opened = 1;
     /* a malformed file gets our message, not HDF5's error stack */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (status_read_info(o.file, &info) < 0) {
+    if (status_read_info(h5out_file(o), &info) < 0) {
         snprintf(err, sizeof err, "%s: not a sweep result file (spec_hash / spec_text attributes missing)",
                  file);
         code = SWEEP_EXIT_IO;
         goto fail;
     }
-    if (summary_read(&o, &s) < 0) {
+    if (summary_read(o, &s) < 0) {
         snprintf(err, sizeof err, "%s: cannot read the /tasks table", file);
         code = SWEEP_EXIT_IO;
         goto fail;
@@ -458,7 +395,7 @@ int status_main(const char *file)
     if (fflush(stdout) != 0) code = SWEEP_EXIT_IO;
 fail:
     H5Eset_auto2(H5E_DEFAULT, efunc, edata);
-    if (opened) h5out_close(&o);
+    if (opened) h5out_close(o);
     if (err[0]) fprintf(stderr, "sweep: status: %s\n", err);
     summary_free(&s);
     status_info_free(&info);
