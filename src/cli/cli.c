@@ -21,7 +21,7 @@
 static const char usage_text[] =
     "usage: sweep [options] SPEC              run a sweep (under mpirun)\n"
     "       sweep --dry-run SPEC              print the expanded task table\n"
-    "       sweep run-one SPEC --task K -o FILE\n"
+    "       sweep run-one SPEC --task K -o FILE [--resume | --force]\n"
     "       sweep status FILE\n"
     "       sweep merge -o OUT IN...\n"
     "       sweep score MAPS.h5 -o OUT.h5 [--force] [--csv]\n"
@@ -214,8 +214,8 @@ int cli_parse(CliArgs *a, int argc, char **argv, char *err, size_t errlen)
             snprintf(err, errlen, "run-one needs --task K and -o FILE");
             return -1;
         }
-        if (have_shard || have_resume) {
-            snprintf(err, errlen, "run-one takes no --shard or --resume");
+        if (have_shard) {
+            snprintf(err, errlen, "run-one takes no --shard");
             return -1;
         }
         a->spec_path = pos[0];

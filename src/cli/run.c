@@ -15,6 +15,7 @@
 
 #include "io/check.h"
 #include "io/h5out.h"
+#include "io/ckpt.h"
 #include "farm/scheduler.h"
 #include "base/sweep.h"
 
@@ -140,6 +141,37 @@ static int check_outdir(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Checkpoints of the tasks of result file `output` (spec train.checkpoint_every
+ * > 0): the directory OUT.ckpt made ready by rank 0 and, for a fresh result
+ * file (a new run, --force), emptied of what an earlier file of that name
+ * left.  Call with the result file open (its lock held).  Collective.
+ * Returns 0 with dir set ("" when checkpoints are off), or -1 with err. */
+static int ckpt_setup(const Spec *spec, const char *output, int fresh, char *dir, size_t len, int rank,
+                      MPI_Comm comm, char *err, size_t errlen)
+{
+    int bad = 0;
+    dir[0] = 0;
+    if (spec->checkpoint_every <= 0) return 0;
+    if (ckpt_dir_of(output, dir, len) != 0) {
+        snprintf(err, errlen, "%s: path too long for its checkpoint directory", output);
+        bad = 1;
+    } else if (rank == 0) {
+        if (ckpt_dir_prepare(dir, err, errlen) != 0) {
+            bad = 1;
+        } else if (fresh) {
+            int n = ckpt_dir_clear(dir);
+            if (n > 0) fprintf(stderr, "sweep: %s: removed %d checkpoint%s of an earlier run\n", dir, n, n == 1 ? "" : "s");
+        }
+    }
+    CHECK_MPI(MPI_Bcast(&bad, 1, MPI_INT, 0, comm));
+    if (bad && rank == 0) {
+        size_t l = strlen(err);
+        snprintf(err + l, errlen - l, " (train.checkpoint_every: 0 runs without checkpoints; %s is kept, resumable)",
+                 output);
+    }
+    return bad ? -1 : 0;
+}
+
 static int exit_status(const SchedStats *st)
 {
     if (st->stopped) return SWEEP_EXIT_INCOMPLETE;
@@ -158,6 +190,10 @@ static void report(const SchedStats *st, const char *path, const char *spec_path
     fprintf(stderr, "sweep: rank 0 (%s) used %.3f s of CPU over %.2f s (%.2f%% of a core)\n",
             size > 1 ? "scheduler" : "scheduler and worker", st->cpu0_s, st->wall_s,
             st->wall_s > 0 ? 100.0 * st->cpu0_s / st->wall_s : 0.0);
+    if (code == SWEEP_EXIT_INCOMPLETE && st->checkpointed > 0)
+        fprintf(stderr, "sweep: %d stopped task%s continue%s from %s checkpoint%s (%s.ckpt)\n", st->checkpointed,
+                st->checkpointed == 1 ? "" : "s", st->checkpointed == 1 ? "s" : "",
+                st->checkpointed == 1 ? "its" : "their", st->checkpointed == 1 ? "" : "s", path);
     if (code == SWEEP_EXIT_INCOMPLETE)
         fprintf(stderr, "sweep: stopped by %s; incomplete: resume with `sweep %s --resume -o %s` (exit %d)\n",
                 st->stop_reason[0] ? st->stop_reason : "request", spec_path, path, code);
@@ -282,7 +318,17 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
         fflush(stderr);
     }
     h5out_set_sync(out, spec->sync ? H5OUT_SYNC_TASK : H5OUT_SYNC_NONE);   /* output.sync */
-    SchedOptions so = {ro.time_limit, t0, ro.progress_every};
+    char ckdir[4200];
+    if (ckpt_setup(spec, ro.output, !(ro.resume && exists), ckdir, sizeof ckdir, rank, comm, err, sizeof err) < 0) {
+        code = SWEEP_EXIT_IO;
+        goto fail;
+    }
+    SchedOptions so = {.time_limit = ro.time_limit,
+                       .t0 = t0,
+                       .progress_every = ro.progress_every,
+                       .ckpt_dir = ckdir[0] ? ckdir : NULL,
+                       .checkpoint_every = spec->checkpoint_every,
+                       .stop_grace = spec->stop_grace};
     SchedStats st;
     if (sched_run(spec, out, todo, n_todo, &so, comm, &st) < 0) {
         snprintf(err, sizeof err, "scheduling failed");
@@ -339,19 +385,52 @@ int run_one(const Spec *spec, const CliArgs *args, int argc, char **argv)
         sweep_fatal(__FILE__, __LINE__, "out of memory");
     H5OutMeta meta;
     meta_from_spec(&meta, spec, axes, cmdline, NULL);
-    if (args->force && force_remove(args->output, 0, MPI_COMM_WORLD, err, sizeof err) < 0) {
+    int resume = args->resume && access(args->output, F_OK) == 0;
+    if (resume) {
+        /* the one-row file of an earlier run-one of this task: continue it */
+        if (h5out_open(&out, args->output, 1, MPI_COMM_WORLD, err, sizeof err) < 0 ||
+            h5out_check(out, &meta, &id, 1, err, sizeof err) < 0) {
+            code = SWEEP_EXIT_IO;
+            goto fail;
+        }
+        opened = 1;
+        int status;
+        if (h5out_read_status(out, &status) < 0) {
+            snprintf(err, sizeof err, "%s: cannot read the task status", args->output);
+            code = SWEEP_EXIT_IO;
+            goto fail;
+        }
+        if (status == TASK_DONE || status == TASK_DIVERGED) {
+            fprintf(stderr, "sweep: run-one: task %d is already %s in %s: nothing to do\n", id,
+                    status == TASK_DONE ? "done" : "diverged", args->output);
+            goto fail; /* exit 0 after closing */
+        }
+    } else {
+        if (args->resume) fprintf(stderr, "sweep: %s does not exist yet: starting it (--resume)\n", args->output);
+        if (args->force && force_remove(args->output, 0, MPI_COMM_WORLD, err, sizeof err) < 0) {
+            code = SWEEP_EXIT_IO;
+            goto fail;
+        }
+        if (h5out_create(&out, args->output, &meta, spec->tasks, &id, 1, MPI_COMM_WORLD, err, sizeof err) < 0) {
+            code = SWEEP_EXIT_IO;
+            goto fail;
+        }
+        opened = 1;
+    }
+    char ckdir[4200];
+    if (ckpt_setup(spec, args->output, !resume, ckdir, sizeof ckdir, 0, MPI_COMM_WORLD, err, sizeof err) < 0) {
         code = SWEEP_EXIT_IO;
         goto fail;
     }
-    if (h5out_create(&out, args->output, &meta, spec->tasks, &id, 1, MPI_COMM_WORLD, err, sizeof err) < 0) {
-        code = SWEEP_EXIT_IO;
-        goto fail;
-    }
-    opened = 1;
     fprintf(stderr, "sweep: run-one: task %d of %s -> %s\n", id, spec->path, args->output);
     int row = 0;
     /* a line at every logged point */
-    SchedOptions so = {args->time_limit > 0 ? args->time_limit : 0, t0, 1e-9};
+    SchedOptions so = {.time_limit = args->time_limit > 0 ? args->time_limit : 0,
+                       .t0 = t0,
+                       .progress_every = 1e-9,
+                       .ckpt_dir = ckdir[0] ? ckdir : NULL,
+                       .checkpoint_every = spec->checkpoint_every,
+                       .stop_grace = spec->stop_grace};
     SchedStats st;
     if (sched_run(spec, out, &row, 1, &so, MPI_COMM_WORLD, &st) < 0) {
         code = SWEEP_EXIT_IO;
@@ -365,8 +444,9 @@ int run_one(const Spec *spec, const CliArgs *args, int argc, char **argv)
         goto fail;
     }
     if (st.stopped)
-        fprintf(stderr, "sweep: run-one stopped by %s: task %d left pending (exit %d)\n",
-                st.stop_reason[0] ? st.stop_reason : "request", id, code);
+        fprintf(stderr, "sweep: run-one stopped by %s: task %d left pending%s; continue it with --resume (exit %d)\n",
+                st.stop_reason[0] ? st.stop_reason : "request", id,
+                st.checkpointed ? " with a checkpoint" : "", code);
     else
         fprintf(stderr, "sweep: task %d %s in %.1f s -> %s\n", id,
                 st.done ? "done" : st.diverged ? "diverged" : "failed", st.wall_s, args->output);

@@ -6,19 +6,10 @@
 
 #include "io/check.h"
 
-/* msg_types_create lists the fields of these layouts (LP64: x86_64,
- * aarch64).  A field added, removed or resized changes them and stops the
- * build here until the datatype follows; only a new 4-byte field in
- * MsgReport's padding (before wall_s) would slip through, hence the note
- * in msg.h. */
-_Static_assert(sizeof(MsgReport) == 24 && offsetof(MsgReport, wall_s) == 16,
-               "MsgReport changed: update msg_types_create");
-_Static_assert(sizeof(MsgCmd) == 8 && offsetof(MsgCmd, row) == 4, "MsgCmd changed: update msg_types_create");
-
 /* A struct datatype of n fields, resized to the struct's extent, committed. */
 static MPI_Datatype struct_type(int n, const MPI_Aint *disp, const MPI_Datatype *types, size_t extent)
 {
-    int len[8];
+    int len[16];
     for (int i = 0; i < n; i++) len[i] = 1;
     MPI_Datatype raw, t;
     CHECK_MPI(MPI_Type_create_struct(n, len, disp, types, &raw));
@@ -28,15 +19,19 @@ static MPI_Datatype struct_type(int n, const MPI_Aint *disp, const MPI_Datatype 
     return t;
 }
 
+#define MSG_REPORT_DISP(ctype, mpitype, name, doc) offsetof(MsgReport, name),
+#define MSG_CMD_DISP(ctype, mpitype, name, doc) offsetof(MsgCmd, name),
+#define MSG_TYPE(ctype, mpitype, name, doc) mpitype,
+
 void msg_types_create(MsgTypes *t)
 {
-    const MPI_Aint rdisp[4] = {offsetof(MsgReport, row), offsetof(MsgReport, status),
-                               offsetof(MsgReport, signal_level), offsetof(MsgReport, wall_s)};
-    const MPI_Datatype rtype[4] = {MPI_INT32_T, MPI_INT32_T, MPI_INT32_T, MPI_DOUBLE};
-    t->report = struct_type(4, rdisp, rtype, sizeof(MsgReport));
-    const MPI_Aint cdisp[2] = {offsetof(MsgCmd, kind), offsetof(MsgCmd, row)};
-    const MPI_Datatype ctype[2] = {MPI_INT32_T, MPI_INT32_T};
-    t->cmd = struct_type(2, cdisp, ctype, sizeof(MsgCmd));
+    const MPI_Aint rdisp[] = {MSG_REPORT_FIELDS(MSG_REPORT_DISP)};
+    const MPI_Datatype rtype[] = {MSG_REPORT_FIELDS(MSG_TYPE)};
+    _Static_assert(sizeof rdisp / sizeof rdisp[0] <= 16, "struct_type takes at most 16 fields");
+    t->report = struct_type((int)(sizeof rdisp / sizeof rdisp[0]), rdisp, rtype, sizeof(MsgReport));
+    const MPI_Aint cdisp[] = {MSG_CMD_FIELDS(MSG_CMD_DISP)};
+    const MPI_Datatype ctype[] = {MSG_CMD_FIELDS(MSG_TYPE)};
+    t->cmd = struct_type((int)(sizeof cdisp / sizeof cdisp[0]), cdisp, ctype, sizeof(MsgCmd));
 }
 
 void msg_types_free(MsgTypes *t)

@@ -2,15 +2,24 @@
  *
  * All on the job's communicator, small (8 and 24 bytes), eager.  Two tags:
  *
- *   MSG_TAG_REPORT  worker -> rank 0, one MsgReport
- *     When: once when the worker starts (row = -1: nothing finished yet),
- *     then after every task it ran, finished or abandoned.  The report
- *     both returns a result's status and asks for the next task; rank 0
- *     replies to every report with exactly one MSG_CMD_ASSIGN.
- *     Fields: row just run (-1 for the first report), its TaskStatus
- *     (TASK_PENDING if abandoned), its wall seconds (run and write), and
- *     the SchedLevel this worker's own signals have reached (a signal that
- *     reaches only a worker gets to rank 0 this way).
+ *   MSG_TAG_REPORT  worker -> rank 0, one MsgReport of one of two kinds
+ *     MSG_REPORT_ROW: once when the worker starts (row = -1: nothing
+ *       finished yet), then after every task it ran, finished or stopped.
+ *       It both returns a result's status and asks for the next task;
+ *       rank 0 replies to every ROW report with exactly one
+ *       MSG_CMD_ASSIGN.  Fields: row just run (-1 for the first report),
+ *       its TaskStatus (TASK_PENDING if stopped), the step of the
+ *       checkpoint it left (ckpt_step, -1 if none), its wall seconds (run
+ *       and write).
+ *     MSG_REPORT_STEPS: while a task trains, at most every few seconds
+ *       (worker.c), the optimiser steps it has taken in this run
+ *       (steps_done) and its checkpoint's step; no reply.  Rank 0 turns
+ *       them into the work fraction, rate and ETA of the progress line.
+ *     Both carry the SchedLevel this worker's own signals have reached (a
+ *     signal that reaches only a worker gets to rank 0 this way).  One tag
+ *     for both keeps them in order: a worker's STEPS reports all arrive
+ *     before its next ROW report (MPI's non-overtaking rule), so none is
+ *     left unreceived when rank 0 stops listening.
  *
  *   MSG_TAG_CMD     rank 0 -> worker, one MsgCmd
  *     MSG_CMD_ASSIGN: the reply to a report.  row = the next row to run,
@@ -18,13 +27,19 @@
  *       message, it sends nothing after it.
  *     MSG_CMD_ABANDON: sent once per run, when rank 0 reaches a stop, to
  *       every worker it believes busy; row = the row rank 0 assigned it.
- *       The worker sets its stop flag (task_run returns, the row stays
- *       pending) and reports as usual.  If the worker had already finished
- *       that row, the abandon reaches it while it waits for its assignment
- *       and it ignores it; the assignment that follows is a quit, since
- *       rank 0 hands out nothing after a stop.  A worker only receives
- *       MSG_CMD_ASSIGN in reply to a report, so a command that arrives
- *       while it runs a task is always an abandon of that task.
+ *       The worker sets its stop flag (task_run checkpoints and returns,
+ *       the row stays pending) and reports as usual.
+ *     MSG_CMD_DRAIN: sent once per run, when rank 0 reaches a drain (a
+ *       signal, the time limit), to every worker it believes busy; row as
+ *       for an abandon.  The worker finishes its task if it expects to
+ *       within train.stop_grace, else checkpoints it and stops
+ *       (docs/running.md, "Stopping cleanly").
+ *     If the worker had already finished that row, an abandon or drain
+ *     reaches it while it waits for its assignment and it ignores it; the
+ *     assignment that follows is a quit, since rank 0 hands out nothing
+ *     after a drain or stop.  A worker only receives MSG_CMD_ASSIGN in
+ *     reply to a ROW report, so a command that arrives while it runs a
+ *     task is always an abandon or a drain of that task.
  *
  * One task costs one round trip (report, assignment).  Nobody blocks in
  * MPI_Recv or a rendezvous send: a rank waiting for a message posts an
@@ -37,13 +52,12 @@
  * arrives, up to a cap the caller chooses (scheduler.c, worker.c).
  *
  * On the wire: MPI derived datatypes (MsgTypes), built once per sched_run
- * by msg_types_create and freed by msg_types_free, rather than the structs
- * as raw MPI_BYTEs.  Why: MsgReport has padding between signal_level and
- * wall_s; a derived datatype sends the fields only, never uninitialised
- * padding bytes, and MPI converts
- * the fields if ranks ever differ in representation.  The cost is one
- * create/commit and one free per run, nothing per message; msg.c pins the
- * layouts the datatypes describe with static asserts.
+ * by msg_types_create from the field lists below and freed by
+ * msg_types_free, rather than the structs as raw MPI_BYTEs.  Why: a
+ * struct may have padding; a derived datatype sends the fields only,
+ * never uninitialised padding bytes, and MPI converts the fields if ranks
+ * ever differ in representation.  The cost is one create/commit and one
+ * free per run, nothing per message.
  */
 #ifndef SWEEP_MSG_H
 #define SWEEP_MSG_H
@@ -53,21 +67,35 @@
 
 enum { MSG_TAG_REPORT = 101, MSG_TAG_CMD = 102 };
 
-typedef enum { MSG_CMD_ASSIGN = 1, MSG_CMD_ABANDON = 2 } MsgCmdKind;
+typedef enum { MSG_CMD_ASSIGN = 1, MSG_CMD_ABANDON = 2, MSG_CMD_DRAIN = 3 } MsgCmdKind;
+typedef enum { MSG_REPORT_ROW = 1, MSG_REPORT_STEPS = 2 } MsgReportKind;
 
-/* worker -> rank 0, MSG_TAG_REPORT.  Every field is listed in
- * msg_types_create (msg.c): a field added here must be added there. */
+/* The fields of each message, once: X(C type, MPI datatype, name, doc).
+ * They make the structs below and their MPI datatypes (msg.c), so the two
+ * cannot drift apart. */
+#define MSG_REPORT_FIELDS(X)                                                                            \
+    X(int32_t, MPI_INT32_T, kind, "MsgReportKind")                                                       \
+    X(int32_t, MPI_INT32_T, row, "row run or running; -1 in the first ROW report")                       \
+    X(int32_t, MPI_INT32_T, status, "ROW: its TaskStatus, TASK_PENDING if stopped; 0 if row = -1")      \
+    X(int32_t, MPI_INT32_T, signal_level, "SchedLevel reached by this worker's signals")                \
+    X(int32_t, MPI_INT32_T, steps_done, "optimiser steps taken in this run (STEPS; ROW: at the end)")    \
+    X(int32_t, MPI_INT32_T, ckpt_step, "step of the task's newest checkpoint, -1 if none")              \
+    X(double, MPI_DOUBLE, wall_s, "ROW: seconds spent on the row (task_run and the write)")
+
+#define MSG_CMD_FIELDS(X)                                                                               \
+    X(int32_t, MPI_INT32_T, kind, "MsgCmdKind")                                                          \
+    X(int32_t, MPI_INT32_T, row, "ASSIGN: next row, -1 = quit; ABANDON, DRAIN: the row it concerns")
+
+#define MSG_FIELD_DECL(ctype, mpitype, name, doc) ctype name;
+
+/* worker -> rank 0, MSG_TAG_REPORT */
 typedef struct MsgReport {
-    int32_t row;            /* row just run, or -1 (the worker's first report) */
-    int32_t status;         /* its TaskStatus (base/result.h); TASK_PENDING if abandoned; 0 if row = -1 */
-    int32_t signal_level;   /* SchedLevel reached by this worker's signals */
-    double wall_s;          /* seconds spent on the row (task_run and the write); 0 if row = -1 */
+    MSG_REPORT_FIELDS(MSG_FIELD_DECL)
 } MsgReport;
 
-/* rank 0 -> worker, MSG_TAG_CMD (likewise listed in msg_types_create) */
+/* rank 0 -> worker, MSG_TAG_CMD */
 typedef struct MsgCmd {
-    int32_t kind;           /* MsgCmdKind */
-    int32_t row;            /* ASSIGN: next row, -1 = quit; ABANDON: the row to abandon */
+    MSG_CMD_FIELDS(MSG_FIELD_DECL)
 } MsgCmd;
 
 /* The committed datatypes of one MsgReport and one MsgCmd (count 1). */

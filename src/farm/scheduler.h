@@ -14,10 +14,13 @@
  * With one rank, that rank schedules and works.
  *
  * Stopping (docs/running.md):
- *   SIGUSR1, SIGUSR2,  drain: no new tasks, running tasks finish
- *   time limit         (a second signal escalates to a stop);
- *   SIGTERM, SIGINT    stop: no new tasks, running tasks are abandoned
- *                      (they stay pending in the file).
+ *   SIGUSR1, SIGUSR2,  drain: no new tasks; running tasks finish, except,
+ *   time limit         with checkpoints on, those expected to need more
+ *                      than train.stop_grace: checkpointed and stopped
+ *                      (a second signal escalates to a stop);
+ *   SIGTERM, SIGINT    stop: no new tasks, running tasks are checkpointed
+ *                      (checkpoints on) and stopped at their next step; they
+ *                      stay pending in the file.
  * Signal handlers only set a volatile sig_atomic_t.  A signal seen by any
  * rank reaches rank 0 with the worker's next report or is acted on by
  * rank 0 itself; rank 0 tells busy workers to abandon on a stop.
@@ -33,9 +36,12 @@
 typedef enum { SCHED_RUN = 0, SCHED_DRAIN = 1, SCHED_STOP = 2 } SchedLevel;
 
 typedef struct SchedOptions {
-    double time_limit;       /* seconds after t0 at which to stop; 0 = none */
+    double time_limit;       /* seconds after t0 at which to drain; 0 = none */
     double t0;               /* MPI_Wtime() at the start of the job */
     double progress_every;   /* seconds between plain progress lines (not a terminal) */
+    const char *ckpt_dir;    /* checkpoint directory (io/ckpt.h), ready; NULL = checkpoints off */
+    double checkpoint_every; /* seconds of training between a task's checkpoints */
+    double stop_grace;       /* on a drain, tasks needing longer than this are checkpointed and stopped */
 } SchedOptions;
 
 typedef struct SchedStats {
@@ -44,6 +50,7 @@ typedef struct SchedStats {
     int n_todo;              /* rows this run was asked to run */
     int done, diverged, failed;   /* finished in this run */
     int abandoned;           /* started but stopped (left pending) */
+    int checkpointed;        /* of which with a checkpoint to continue from */
     int not_started;         /* never handed out */
     int stopped;             /* 1 if rows were left unrun (a stop or drain) */
     char stop_reason[64];    /* "SIGTERM", "time limit", ... ("" if none) */

@@ -26,6 +26,7 @@
  */
 #include "io/ckpt.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -219,6 +220,25 @@ int ckpt_dir_prepare(const char *dir, char *err, size_t errlen)
     close(fd);
     unlink(probe);
     return 0;
+}
+
+int ckpt_dir_clear(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    int n = 0;
+    struct dirent *e;
+    char path[4608];
+    while ((e = readdir(d))) {
+        int id, len = 0;
+        /* task-<id>.h5 or task-<id>.h5.tmp, nothing else */
+        if (sscanf(e->d_name, "task-%d.h5%n", &id, &len) != 1 || len <= 0) continue;
+        if (e->d_name[len] && strcmp(e->d_name + len, ".tmp") != 0) continue;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+        if (unlink(path) == 0) n++;
+    }
+    closedir(d);
+    return n;
 }
 
 static void fsync_dir(const char *dir)

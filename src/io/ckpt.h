@@ -47,6 +47,12 @@ int ckpt_dir_of(const char *result_path, char *dir, size_t len);
  * reason (a file in the way, no permission, read-only file system...). */
 int ckpt_dir_prepare(const char *dir, char *err, size_t errlen);
 
+/* Remove every checkpoint (task-*.h5) and stale temporary file of dir:
+ * what an earlier result file of the same name left, when a fresh one is
+ * created (a new run, --force).  Call only with the result file's lock
+ * held.  Returns the number removed, or -1 (dir unreadable). */
+int ckpt_dir_clear(const char *dir);
+
 /* Save task `id` (settings cfg) of the spec with hash spec_hash: state st
  * and the curves of res up to st->next_log, its final_loss and steps_done.
  * Atomic as described above.  On failure (full disk, I/O error) the

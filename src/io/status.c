@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/result.h"
 #include "base/sweep.h"
 #include "io/check.h"
+#include "io/ckpt.h"
 #include "io/h5attr.h"
 #include "io/h5out.h"
 #include "io/rows.h"
@@ -287,6 +289,38 @@ static void print_messages(FILE *f, const Summary *s, int status, int count)
     if (count > shown) fprintf(f, "  ... and %d more\n", count - shown);
 }
 
+/* Pending rows with a checkpoint in PATH.ckpt (io/ckpt.h): the step each
+ * reached (of the spec's steps, when the stored spec parses). */
+static void print_checkpoints(FILE *f, const char *path, const Summary *s, const Spec *spec)
+{
+    char dir[4200];
+    if (ckpt_dir_of(path, dir, sizeof dir) != 0 || access(dir, F_OK) != 0) return;
+    int n = 0, shown = 0;
+    for (int r = 0; r < s->R; r++) {
+        int step;
+        double ts;
+        if (s->status[r] == TASK_DONE || s->status[r] == TASK_DIVERGED) continue;
+        if (ckpt_peek(dir, s->id[r], &step, &ts) != 0) continue;
+        if (n++ == 0) fprintf(f, "\ncheckpoints (%s):\n", dir);
+        if (shown >= STATUS_MESSAGES) continue;
+        shown++;
+        int steps = spec && s->id[r] >= 0 && s->id[r] < spec->n_tasks ? spec->tasks[s->id[r]].steps : -1;
+        fprintf(f, "  %d", s->id[r]);
+        if (s->A) {
+            fputs(" (", f);
+            print_axes_inline(f, s, r);
+            fputc(')', f);
+        }
+        if (steps >= 0)
+            fprintf(f, ": step %d/%d, %.0f s of training\n", step < steps ? step : steps, steps, ts);
+        else
+            fprintf(f, ": step %d, %.0f s of training\n", step, ts);
+    }
+    if (n > shown) fprintf(f, "  ... and %d more\n", n - shown);
+    if (n) fprintf(f, "  %d pending task%s continue%s from %s checkpoint%s on --resume\n", n, n == 1 ? "" : "s",
+                   n == 1 ? "s" : "", n == 1 ? "its" : "their", n == 1 ? "" : "s");
+}
+
 static void print_summary(FILE *f, const char *path, const StatusInfo *in, const Summary *s)
 {
     int count[4] = {0, 0, 0, 0};
@@ -347,6 +381,7 @@ static void print_summary(FILE *f, const char *path, const StatusInfo *in, const
     }
     print_messages(f, s, TASK_FAILED, count[TASK_FAILED]);
     print_messages(f, s, TASK_DIVERGED, count[TASK_DIVERGED]);
+    print_checkpoints(f, path, s, have_spec ? &spec : NULL);
     if (count[TASK_PENDING] + count[TASK_FAILED] > 0)
         fprintf(f, "\nincomplete: %d pending, %d failed; `sweep SPEC --resume -o %s` runs them%s\n",
                 count[TASK_PENDING], count[TASK_FAILED], path, in->shard[0] ? " (with the same --shard)" : "");

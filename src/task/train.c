@@ -578,14 +578,28 @@ int task_state_copy(TaskState *dst, const TaskState *src)
     return 0;
 }
 
+/* Floating-point operations of one training batch (forward, backward). */
+static double cost_train_batch(const TaskConfig *cfg)
+{
+    double N = cfg->hidden, D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
+    double per_step = N * N + N * D + 2 * N; /* multiply-adds of one time step of one trajectory */
+    /* forward (2 flops per multiply-add) + backward (twice the forward) =
+     * 6 per multiply-add; h_0 = W_enc p_0 */
+    return 6.0 * cfg->batch * (cfg->seq_len * per_step + N * D);
+}
+
+double task_cost_train(const TaskConfig *cfg)
+{
+    return (cfg->steps + 1.0) * cost_train_batch(cfg);
+}
+
 double task_cost(const TaskConfig *cfg)
 {
     double N = cfg->hidden, D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
     double per_step = N * N + N * D + 2 * N; /* multiply-adds of one time step of one trajectory */
     double E = config_eval_len(cfg), G = cfg->ratemap_bins;
-    /* training: forward (2 flops per multiply-add) + backward (twice the
-     * forward) = 6 per multiply-add, steps + 1 batches; h_0 = W_enc p_0 */
-    double train = 6.0 * (cfg->steps + 1.0) * cfg->batch * (cfg->seq_len * per_step + N * D);
+    /* training: steps + 1 batches */
+    double train = task_cost_train(cfg);
     /* evaluation: forward only, every level and every rate-map trajectory */
     double eval = 2.0 * ((double)cfg->n_eval_noise * cfg->eval_batch + cfg->ratemap_trajectories) *
                   (E * per_step + N * D);

@@ -107,4 +107,9 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks);
  * evaluation (an estimate; the scheduler hands out expensive tasks first). */
 double task_cost(const TaskConfig *cfg);
 
+/* The training part of task_cost (steps + 1 batches); the rest is the
+ * evaluation.  A task that has taken s of its steps has done about
+ * task_cost_train * s / (steps + 1) of its work. */
+double task_cost_train(const TaskConfig *cfg);
+
 #endif
