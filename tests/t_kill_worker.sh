@@ -11,7 +11,7 @@
 #   - the file opens (h5dump -H) and every task marked done is complete
 #     (check_results.py), with some done and some pending;
 #   - the same kill while the worker sits between writing a task's data
-#     and its status (SWEEP_TEST_WRITE_DELAY_MS, src/h5out.c) leaves that
+#     and its status (SWEEP_TEST_WRITE_DELAY_MS, src/io/h5out.c) leaves that
 #     task pending, and the file still checks;
 #   - --resume finishes the sweep, and the result equals an uninterrupted
 #     run in every dataset except timings and ranks.
@@ -77,7 +77,7 @@ assert "pending" in st
 PY
 
 # the same kill while the worker sits between writing a task's data and its
-# status (the SWEEP_TEST_WRITE_DELAY_MS hook of src/h5out.c): that task
+# status (the SWEEP_TEST_WRITE_DELAY_MS hook of src/io/h5out.c): that task
 # must stay pending, never done with incomplete data
 : > "$tmp/w.log"
 mpirun -n 3 -x SWEEP_TEST_WRITE_DELAY_MS=4000 "$SWEEP" "$SPEC" -o "$out" --resume >"$tmp/w.log" 2>&1 &

@@ -9,7 +9,7 @@
 #   2. mpirun, SIGTERM to the ranks as soon as they exist (the same two
 #      outcomes; mpirun reports "exited on signal 15" for the first);
 #   3. SIGTERM to the ranks while FILE.creating is being built (held there
-#      by the SWEEP_TEST_CREATE_DELAY_MS hook of src/h5out.c): the file is
+#      by the SWEEP_TEST_CREATE_DELAY_MS hook of src/io/h5out.c): the file is
 #      completed and renamed, every task pending, exit 3, lock released;
 #   4. SIGTERM to mpirun at the same moment, with the hook holding the
 #      file longer than mpirun's 1 s SIGTERM-to-SIGKILL grace: the ranks

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_sigterm_write.sh -- SIGTERM during training and during the writing of
 # a task's results.  The write window (data, fsync, then the status) is
-# milliseconds long; the SWEEP_TEST_WRITE_DELAY_MS hook of src/h5out.c
+# milliseconds long; the SWEEP_TEST_WRITE_DELAY_MS hook of src/io/h5out.c
 # holds a worker between a task's data and its status, and announces it
 # ("sweep[R]: test hook: task K written, ..."), so the signal lands there:
 #   1. training: SIGTERM to the ranks while both workers train: exit 3,
