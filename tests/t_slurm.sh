@@ -10,6 +10,9 @@
 #     while it waits to restart, the file holds some but not all tasks done;
 #     the rerun resumes (--resume) and completes; the appended log shows both
 #     runs; scontrol says Restarts=1.
+#  2b. one long task (checkpoint_every 0.5 s, stop_grace 0): the warning
+#     signal checkpoints it, the job requeues, run 2 resumes it from its
+#     checkpoint, and the result equals an uninterrupted run bit for bit.
 #  3. a 2-element job array (slurm/submit-shards.sh: shard i/2 each), then
 #     the merge job (`sweep merge`): the merged file has every task done and
 #     the same task table as run 1.
@@ -137,6 +140,36 @@ read -r n rows ndone < <(tasks_summary "$W/requeue.h5") || fail "cannot read req
 [ "$rows" = "$n" ] && [ "$ndone" = "$n" ] || fail "requeue.h5 after resume: $ndone/$n done"
 grep '^\[sweep.sbatch' "$log" | sed 's/^/    /'
 echo "ok: job $jid stopped, requeued, resumed: COMPLETED 0:0, Restarts=1, $ndone/$n done in $((SECONDS - t0)) s"
+
+# ---- 2b. a long task checkpointed by the warning, resumed after the requeue ---
+step "2b. USR1 while one long task trains -> checkpoint -> requeue -> resume from it -> bit-identical"
+cat > "$W/long.yaml" <<'YAML'
+name: long
+model: {hidden: 64, activation: relu, cell: leaky, tau: 0.1}
+task: {seq_len: 10}
+place: {n_place: 32}
+train: {steps: 30000, batch: 16, lr: 1.0e-3, log_every: 1000, checkpoint_every: 0.5, stop_grace: 0}
+eval: {eval_batch: 32, ratemap_trajectories: 200, ratemap_bins: 10, eval_noise: [0.0]}
+YAML
+mpirun -n 2 "$SWEEP" "$W/long.yaml" -o "$W/long-ref.h5" > "$W/long-ref.log" 2>&1 ||
+    { cat "$W/long-ref.log"; fail "the reference run of long.yaml"; }
+t0=$SECONDS
+jid=$(cd "$W" && SWEEP_OUT=$W/long.h5 sbatch --parsable -J long --ntasks=2 --time=5 --signal=B:USR1@30       "$ROOT/slurm/sweep.sbatch" "$W/long.yaml") || fail "sbatch refused the job"
+log=$W/sweep-long-$jid.log
+poll_until 90 test -e "$W/long.h5.ckpt/task-0.h5" || { show_log "$log"; fail "job $jid wrote no checkpoint"; }
+scancel --batch --signal=USR1 "$jid" || fail "scancel --batch --signal=USR1 $jid"
+st=$(wait_final "$jid" 180); ec=$(field "$jid" ExitCode); rs=$(field "$jid" Restarts)
+[ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] && [ "$rs" = 1 ] ||
+    { show_log "$log"; fail "job $jid: $st $ec Restarts=$rs"; }
+grep -q 'task 0: drain: about .* checkpointing it at step' "$log" ||
+    { show_log "$log"; fail "run 1 did not checkpoint the running task on the warning"; }
+grep -q 'task 0 resumes from its checkpoint at step' "$log" ||
+    { show_log "$log"; fail "run 2 did not resume the task from its checkpoint"; }
+"$PYTHON" "$ROOT/tests/check_results.py" "$W/long.h5" --complete --compare "$W/long-ref.h5" ||
+    fail "the requeued task differs from an uninterrupted run"
+[ ! -e "$W/long.h5.ckpt/task-0.h5" ] || fail "the checkpoint was left after the task finished"
+grep -E 'drain: about|resumes from its checkpoint' "$log" | sed 's/^/    /'
+echo "ok: job $jid: checkpointed by the warning, requeued, resumed from the checkpoint, bit-identical in $((SECONDS - t0)) s"
 
 # ---- 3. shards as a job array, then the merge job ----------------------------
 step "3. job array of 2 shards (slurm/submit-shards.sh) + merge job"

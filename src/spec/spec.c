@@ -1085,7 +1085,7 @@ int spec_load_string(Spec *s, const char *name, const char *text, size_t len, ch
     s->time_limit = 0;
     s->progress_every = 30;
     s->checkpoint_every = 900;
-    s->stop_grace = 300;
+    s->stop_grace = 120;
     s->sync = 1;
     c->s = s;
     c->doc = &doc;

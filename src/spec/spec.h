@@ -77,7 +77,7 @@ typedef struct Spec {
     /* train run settings: not part of the hash either (docs/spec.md, "Checkpoints") */
     double checkpoint_every;/* train.checkpoint_every: seconds of training between checkpoints, 0 = off (900) */
     double stop_grace;      /* train.stop_grace: on a drain, a task expected to need longer than this
-                               checkpoints and stops; shorter ones finish (300 s) */
+                               checkpoints and stops; shorter ones finish (120 s) */
 } Spec;
 
 /* Read and parse the file at path.  Returns 0, or -1 with err filled
