@@ -581,20 +581,23 @@ int task_state_copy(TaskState *dst, const TaskState *src)
 double task_cost(const TaskConfig *cfg)
 {
     double N = cfg->hidden, D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
-    double per_step = N * N + N * D + 2 * N; /* multiply-adds of one time step of one trajectory */
+    /* Gc stacked gate blocks (1 for the non-gated cells), Ni inputs, Ne encoders (lstm: h_0 and c_0) */
+    double Gc = cell_gates(cfg->cell) > 0 ? cell_gates(cfg->cell) : 1, Ni = input_dim(cfg->input);
+    double Ne = cfg->cell == CELL_LSTM ? 2 : 1;
+    double per_step = Gc * N * N + N * D + Gc * Ni * N; /* multiply-adds of one time step of one trajectory */
     double E = config_eval_len(cfg), G = cfg->ratemap_bins;
     /* training: forward (2 flops per multiply-add) + backward (twice the
      * forward) = 6 per multiply-add, steps + 1 batches; h_0 = W_enc p_0 */
-    double train = 6.0 * (cfg->steps + 1.0) * cfg->batch * (cfg->seq_len * per_step + N * D);
+    double train = 6.0 * (cfg->steps + 1.0) * cfg->batch * (cfg->seq_len * per_step + Ne * N * D);
     /* evaluation: forward only, every level and every rate-map trajectory */
     double eval = 2.0 * ((double)cfg->n_eval_noise * cfg->eval_batch + cfg->ratemap_trajectories) *
-                  (E * per_step + N * D);
+                  (E * per_step + Ne * N * D);
     /* scoring: per unit a (2G-1)^2 SAC over G^2 overlaps, 7 rotations */
     double scoring = N * (4.0 * G * G * G * G + 7.0 * 16.0 * 4.0 * G * G);
     /* null: per shuffle one map over every rate-map sample, then scored */
     double null = cfg->null_shuffles * ((double)cfg->ratemap_trajectories * E + 4.0 * G * G * G * G +
                                         7.0 * 16.0 * 4.0 * G * G);
     /* replay: R replays of H steps, trained and untrained (replay.h) */
-    double replay = cfg->replay ? 4.0 * cfg->replay_starts * cfg->replay_steps * (N * N + N * D) : 0.0;
+    double replay = cfg->replay ? 4.0 * cfg->replay_starts * cfg->replay_steps * (Gc * N * N + N * D) : 0.0;
     return train + eval + scoring + null + replay;
 }
