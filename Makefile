@@ -167,7 +167,7 @@ demo: deps
 # the report (analysis/report.py, plus analysis/study_NAME.py when there is
 # one) into $(STUDY_OUT)/NAME-SIZE/report/ (STUDY_OUT: out/studies).
 # STUDY_RANKS overrides the ranks.
-STUDIES     := leak_vs_noise grid_emergence replay cueva_wei linear_rnn
+STUDIES     := leak_vs_noise grid_emergence replay cueva_wei linear_rnn cell_types cueva_wei_speed_heading
 STUDY_SIZES := laptop cluster
 STUDY_OUT   ?= out/studies
 STUDY_SPEC   = $(if $(filter laptop,$(SIZE)),sweeps/laptop/$(NAME).yaml,sweeps/$(NAME).yaml)
@@ -175,6 +175,8 @@ STUDY_SPEC   = $(if $(filter laptop,$(SIZE)),sweeps/laptop/$(NAME).yaml,sweeps/$
 STUDY_CLUSTER_RANKS_grid_emergence := 17
 STUDY_CLUSTER_RANKS_cueva_wei      := 17
 STUDY_CLUSTER_RANKS_linear_rnn     := 61
+STUDY_CLUSTER_RANKS_cell_types     := 33
+STUDY_CLUSTER_RANKS_cueva_wei_speed_heading := 17
 STUDY_RANKS ?= $(if $(filter laptop,$(SIZE)),3,$(or $(STUDY_CLUSTER_RANKS_$(NAME)),64))
 STUDY_DIR    = $(STUDY_OUT)/$(NAME)-$(SIZE)
 STUDY_FLAGS ?= $(if $(wildcard $(STUDY_DIR)/results.h5),--resume)

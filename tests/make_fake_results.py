@@ -40,9 +40,9 @@ def read_cells():
     """{cell name: {"adapts", "momentum", "uses_tau": bool}} from the rows of
     src/base/cells.def, in enum order (dicts keep insertion order)."""
     text = open(os.path.join(ROOT, "src", "base", "cells.def")).read()
-    rows = re.findall(r"^CELL\(\s*(\w+),\s*(\w+),\s*([01]),\s*([01]),\s*([01])\s*\)", text, re.M)
-    return {name: {"adapts": a == "1", "momentum": m == "1", "uses_tau": t == "1"}
-            for _id, name, a, m, t in rows}
+    rows = re.findall(r"^CELL\(\s*(\w+),\s*(\w+),\s*([01]),\s*([01]),\s*([01]),\s*(\d+)\s*\)", text, re.M)
+    return {name: {"adapts": a == "1", "momentum": m == "1", "uses_tau": t == "1", "gates": int(g)}
+            for _id, name, a, m, t, g in rows}
 
 
 CELLS = read_cells()
@@ -99,6 +99,8 @@ def ignored(key, cfg):
         return not cell["adapts"]
     if key == "lambda_v":
         return not cell["momentum"]
+    if key == "activation":
+        return cell["gates"] > 0
     if key == "surround_scale":
         return cfg["target"] != "dog"
     if key in ("place_sigma", "decode_k"):

@@ -37,17 +37,20 @@ int main(void)
     /* the cells' settings (cells.def): which of tau, lambda_a, b_a, lambda_v
      * each cell uses, by name; an out-of-range cell has no property */
     {
-        const char *ckeys[4] = {"tau", "lambda_a", "b_a", "lambda_v"};
-        const struct { const char *name; int uses[4]; } cells[] = {
-            {"vanilla", {0, 0, 0, 0}}, {"leaky", {1, 0, 0, 0}}, {"adaptive", {1, 1, 1, 0}},
-            {"momentum", {1, 0, 0, 1}}, {"adaptive_momentum", {1, 1, 1, 1}}};
+        const char *ckeys[5] = {"tau", "lambda_a", "b_a", "lambda_v", "activation"};
+        const struct { const char *name; int uses[5]; int gates; } cells[] = {
+            {"vanilla", {0, 0, 0, 0, 1}, 0}, {"leaky", {1, 0, 0, 0, 1}, 0}, {"adaptive", {1, 1, 1, 0, 1}, 0},
+            {"momentum", {1, 0, 0, 1, 1}, 0}, {"adaptive_momentum", {1, 1, 1, 1, 1}, 0},
+            {"gru", {0, 0, 0, 0, 0}, 3}, {"lstm", {0, 0, 0, 0, 0}, 4}, {"ugrnn", {0, 0, 0, 0, 0}, 2}};
         TaskConfig u;
         config_defaults(&u);
-        TEST_CHECK(CELL_COUNT == 5 && config_enum_CELL[CELL_COUNT] == NULL, "%d cells", (int)CELL_COUNT);
-        for (int k = 0; k < 5; k++) {
+        TEST_CHECK(CELL_COUNT == 8 && config_enum_CELL[CELL_COUNT] == NULL, "%d cells", (int)CELL_COUNT);
+        for (int k = 0; k < 8; k++) {
             u.cell = config_enum_index(config_find("cell"), cells[k].name);
             TEST_CHECK(u.cell == k, "%s is cell %d", cells[k].name, u.cell);
-            for (int j = 0; j < 4; j++)
+            TEST_CHECK(cell_gates(k) == cells[k].gates, "%s has %d gate blocks", cells[k].name, cell_gates(k));
+            TEST_CHECK(config_alpha(&u) == 1.0 || !cells[k].gates, "%s: alpha 1", cells[k].name);
+            for (int j = 0; j < 5; j++)
                 TEST_CHECK(config_ignored(&u, config_find(ckeys[j])) == !cells[k].uses[j], "%s %s %s", cells[k].name,
                            cells[k].uses[j] ? "uses" : "ignores", ckeys[j]);
             TEST_CHECK(cell_adapts(k) == cells[k].uses[1] && cell_has_momentum(k) == cells[k].uses[3] &&

@@ -1,7 +1,14 @@
 /* test_rnn_grad.c -- the networks' forward and backward in double, checked
  * against central finite differences and a plain-loop reference forward.
  *
- * Legend: B batch, T steps, N hidden, D outputs, I = 2 inputs.
+ * Legend: B batch, T steps, N hidden, D outputs, I = 2 or 3 network inputs
+ * (the caller passes the displacement, 2 per step), G gate blocks.
+ *
+ * The gated cells (gru, lstm, ugrnn; no activation) are checked the same
+ * way for bias (0, 1) x input (velocity, speed_heading) x loss (ce, mse),
+ * from their own random stream, so that the cases of the other cells are
+ * the same as before the gated cells existed; the non-gated cells also
+ * with the speed_heading input.
  *
  * For every cell (5) x activation (3) x bias (0, 1), with noise, rate_l2 and
  * weight_decay > 0, and for the Cartesian MSE loss (every cell):
@@ -29,7 +36,7 @@
 
 enum { B = 3, T = 5, N = 8, DP = 6 };
 
-static const char *const cell_name[] = {"vanilla", "leaky", "adaptive", "momentum", "adaptive_momentum"};
+#define cell_name config_enum_CELL
 static const char *const act_name[] = {"relu", "tanh", "none"};
 
 /* Inputs of one test case. */
@@ -57,11 +64,26 @@ static void make_case(Case *k, int D, int cartesian, Rng *r)
 
 static RnnConfig make_config(int cell, int act, int bias, int cartesian, int D)
 {
-    RnnConfig c = {.N = N, .D = D, .n_in = RNN_I, .cell = cell, .act = act, .bias = bias,
-                   .cartesian = cartesian, .alpha = cell == CELL_VANILLA ? 1.0 : 0.3,
+    RnnConfig c = {.N = N, .D = D, .n_in = RNN_I, .input = INPUT_VELOCITY, .dt = 0.02, .cell = cell, .act = act,
+                   .bias = bias, .cartesian = cartesian, .alpha = cell == CELL_VANILLA ? 1.0 : 0.3,
                    .lambda_a = 0.2, .b_a = 0.5, .lambda_v = 0.4, .weight_decay = 0.01, .rate_l2 = 0.05};
     return c;
 }
+
+/* x (I) = the network input of the displacement v (2) (rnn.h) */
+static void naive_input(const RnnConfig *c, const double *v, double *x)
+{
+    if (c->input == INPUT_VELOCITY) {
+        x[0] = v[0], x[1] = v[1];
+        return;
+    }
+    double r = sqrt(v[0] * v[0] + v[1] * v[1]);
+    x[0] = r / c->dt;
+    x[1] = r > 0 ? v[0] / r : 1;
+    x[2] = r > 0 ? v[1] / r : 0;
+}
+
+static double sigm(double x) { return 1 / (1 + exp(-x)); }
 
 /* Random weights, larger than PyTorch's init so that every term matters. */
 static void init_net(RnnD *m, Rng *r)
@@ -81,18 +103,48 @@ static double phi(int act, double s)
 static double naive_loss(const RnnD *m, const Case *k, const double *noise)
 {
     const RnnConfig *c = &m->c;
-    int D = c->D, adapt = c->cell == CELL_ADAPTIVE || c->cell == CELL_ADAPTIVE_MOMENTUM;
+    int D = c->D, adapt = c->cell == CELL_ADAPTIVE || c->cell == CELL_ADAPTIVE_MOMENTUM, ni = c->n_in;
+    int G = c->cell == CELL_GRU ? 3 : c->cell == CELL_LSTM ? 4 : c->cell == CELL_UGRNN ? 2 : 0;
     double data = 0, rate = 0, wd = 0;
     for (int b = 0; b < B; b++) {
-        double h[N], hn[N], a[N] = {0}, mm[N] = {0};
-        for (int i = 0; i < N; i++) { /* h_0 = W_enc p_0 */
+        double h[N], hn[N], a[N] = {0}, mm[N] = {0}, cs[N] = {0};
+        for (int i = 0; i < N; i++) { /* h_0 = W_enc p_0; lstm c_0 = W_enc_c p_0 */
             h[i] = 0;
             for (int j = 0; j < D; j++) h[i] += m->w_enc[i * D + j] * k->p0[b * D + j];
+            if (c->cell == CELL_LSTM)
+                for (int j = 0; j < D; j++) cs[i] += m->w_enc_c[i * D + j] * k->p0[b * D + j];
         }
         for (int t = 0; t < T; t++) {
-            const double *vt = k->v + (b * T + t) * RNN_I;
-            for (int i = 0; i < N; i++) {
-                double u = m->w_in[i * 2] * vt[0] + m->w_in[i * 2 + 1] * vt[1] + (m->b ? m->b[i] : 0);
+            double vt[3];
+            naive_input(c, k->v + (b * T + t) * RNN_I, vt);
+            if (G) { /* gi = W_ih x + b_ih, gh = W_hh h + b_hh (torch's names), every gate row */
+                double gi[4 * N], gh[4 * N];
+                for (int r = 0; r < G * N; r++) {
+                    gi[r] = m->b ? m->b[r] : 0;
+                    gh[r] = m->b_hh ? m->b_hh[r] : 0;
+                    for (int j = 0; j < ni; j++) gi[r] += m->w_in[r * ni + j] * vt[j];
+                    for (int j = 0; j < N; j++) gh[r] += m->w_rec[r * N + j] * h[j];
+                }
+                for (int i = 0; i < N; i++) {
+                    double x = noise ? noise[(b * T + t) * N + i] : 0;
+                    if (c->cell == CELL_GRU) {
+                        double r = sigm(gi[i] + gh[i]), z = sigm(gi[N + i] + gh[N + i]);
+                        double n = tanh(gi[2 * N + i] + r * gh[2 * N + i]);
+                        hn[i] = (1 - z) * n + z * h[i] + x;
+                    } else if (c->cell == CELL_LSTM) {
+                        double ig = sigm(gi[i] + gh[i]), fg = sigm(gi[N + i] + gh[N + i]);
+                        double gg = tanh(gi[2 * N + i] + gh[2 * N + i]), og = sigm(gi[3 * N + i] + gh[3 * N + i]);
+                        cs[i] = fg * cs[i] + ig * gg;
+                        hn[i] = og * tanh(cs[i]) + x;
+                    } else {
+                        double cc = tanh(gi[i] + gh[i]), g = sigm(gi[N + i] + gh[N + i]);
+                        hn[i] = g * h[i] + (1 - g) * cc + x;
+                    }
+                }
+            }
+            for (int i = 0; i < N && !G; i++) {
+                double u = (m->b ? m->b[i] : 0);
+                for (int j = 0; j < ni; j++) u += m->w_in[i * ni + j] * vt[j];
                 for (int j = 0; j < N; j++) u += m->w_rec[i * N + j] * h[j];
                 if (adapt) {
                     a[i] = (1 - c->lambda_a) * a[i] + c->b_a * h[i];
@@ -125,7 +177,7 @@ static double naive_loss(const RnnD *m, const Case *k, const double *noise)
             for (int i = 0; i < N; i++) rate += h[i] * h[i];
         }
     }
-    for (int i = 0; i < N * N; i++) wd += m->w_rec[i] * m->w_rec[i];
+    for (int i = 0; i < (G ? G : 1) * N * N; i++) wd += m->w_rec[i] * m->w_rec[i];
     return data / (B * T) + c->weight_decay * wd + c->rate_l2 * rate / (B * T * N);
 }
 
@@ -161,13 +213,14 @@ static double check_grad(RnnD *m, const Case *k, const double *noise, const char
         m->params[i] = p;
         fd[i] = (8 * (f[2] - f[1]) - (f[3] - f[0])) / (12 * eps);
     }
-    const char *names[] = {"W_enc", "W_in", "W_rec", "W_dec", "b"};
-    size_t sizes[] = {(size_t)N * m->c.D, (size_t)N * RNN_I, (size_t)N * N, (size_t)m->c.D * N,
-                      m->c.bias ? (size_t)N : 0};
+    const char *names[] = {"W_enc", "W_in", "W_rec", "W_dec", "b", "b_hh", "W_enc_c"};
+    const size_t GN = (size_t)m->G * N;
+    size_t sizes[] = {(size_t)N * m->c.D, GN * m->c.n_in, GN * N, (size_t)m->c.D * N,
+                      m->b ? GN : 0, m->b_hh ? GN : 0, m->w_enc_c ? (size_t)N * m->c.D : 0};
     size_t off = 0;
     double worst = 0;
     *worst_el = 0;
-    for (int t = 0; t < 5; t++) {
+    for (int t = 0; t < 7; t++) {
         if (!sizes[t]) continue;
         double scale = 0, err = 0;
         for (size_t i = off; i < off + sizes[t]; i++) scale = fmax(scale, fabs(fd[i]));
@@ -189,6 +242,63 @@ static double check_grad(RnnD *m, const Case *k, const double *noise, const char
     return worst;
 }
 
+/* One case of grad_cases: loss against the naive loop, finite
+ * differences with noise and penalties and without. */
+static void grad_case(RnnConfig c, Rng *r, double *worst, double *worst_el)
+{
+    int cart = c.cartesian, D = c.D;
+    char label[128];
+    RnnD m;
+    Case k;
+    if (rnnd_alloc_config(&m, &c, B, T) != 0) {
+        TEST_CHECK(0, "alloc");
+        return;
+    }
+    init_net(&m, r);
+    make_case(&k, D, cart, r);
+    snprintf(label, sizeof label, "%s/%s/bias=%d/%s%s", cell_name[c.cell], cell_gates(c.cell) ? "-" : act_name[c.act],
+             c.bias, cart ? "mse" : "ce", c.input ? "/speed_heading" : "");
+    double l = loss_of(&m, &k, k.xi), ln = naive_loss(&m, &k, k.xi);
+    TEST_CHECK(fabs(l - ln) <= 1e-12 * fabs(ln), "%s: loss %.15g naive %.15g", label, l, ln);
+    TEST_CHECK(fabs(m.loss_data + m.loss_wd + m.loss_rate - l) <= 1e-12 * fabs(l) && m.loss_wd > 0 && m.loss_rate > 0,
+               "%s: loss components", label);
+    double el, e = check_grad(&m, &k, k.xi, label, &el);
+    *worst = fmax(*worst, e);
+    *worst_el = fmax(*worst_el, el);
+    m.c.weight_decay = m.c.rate_l2 = 0;
+    l = loss_of(&m, &k, NULL);
+    ln = naive_loss(&m, &k, NULL);
+    TEST_CHECK(fabs(l - ln) <= 1e-12 * fabs(ln), "%s plain: loss %.15g naive %.15g", label, l, ln);
+    strcat(label, "/plain");
+    e = check_grad(&m, &k, NULL, label, &el);
+    *worst = fmax(*worst, e);
+    *worst_el = fmax(*worst_el, el);
+    rnnd_free(&m);
+}
+
+/* The gated cells (bias x input x loss) and the speed_heading input of the
+ * non-gated cells, each from its own stream. */
+static void grad_cases_gated(void)
+{
+    Rng r;
+    rng_seed(&r, 8, RNG_SAMPLE);
+    double worst = 0, worst_el = 0;
+    for (int cart = 0; cart <= 1; cart++)
+        for (int cell = 0; cell < CELL_COUNT; cell++)
+            for (int bias = 0; bias <= 1; bias++)
+                for (int in = 0; in < INPUT_COUNT; in++) {
+                    if (!cell_gates(cell) && (in == INPUT_VELOCITY || bias != cart)) continue;
+                    RnnConfig c = make_config(cell, cell_gates(cell) ? ACT_RELU : cell % ACT_COUNT, bias, cart,
+                                              cart ? 2 : DP);
+                    c.input = in;
+                    c.n_in = input_dim(in);
+                    grad_case(c, &r, &worst, &worst_el);
+                }
+    printf("finite differences (gated cells, speed_heading): worst tensor-relative error %.3g, worst "
+           "element-relative error %.3g\n",
+           worst, worst_el);
+}
+
 static void grad_cases(void)
 {
     Rng r;
@@ -199,6 +309,7 @@ static void grad_cases(void)
         for (int cell = 0; cell < CELL_COUNT; cell++)
             for (int act = 0; act < ACT_COUNT; act++)
                 for (int bias = 0; bias <= 1; bias++) {
+                    if (cell_gates(cell)) continue; /* grad_cases_gated */
                     int D = cart ? 2 : DP;
                     RnnConfig c = make_config(cell, act, bias, cart, D);
                     RnnD m;
@@ -398,6 +509,35 @@ static void alloc_and_init(void)
     bad = c;
     bad.cell = CELL_COUNT;
     TEST_CHECK(rnn_alloc_config(&m, &bad, 4, 4) == -1, "bad cell refused");
+    bad = c;
+    bad.input = INPUT_SPEED_HEADING; /* n_in must be 3 */
+    TEST_CHECK(rnn_alloc_config(&m, &bad, 4, 4) == -1, "speed_heading with I = 2 refused");
+
+    /* gated cells: blocks stacked, b_hh for gru and lstm with bias, W_enc_c for lstm */
+    for (int cell = CELL_GRU; cell <= CELL_UGRNN; cell++) {
+        RnnConfig g = make_config(cell, ACT_RELU, 1, 0, DP);
+        g.input = INPUT_SPEED_HEADING;
+        g.n_in = 3;
+        const size_t G = (size_t)cell_gates(cell), GN = G * N;
+        const int two_b = cell != CELL_UGRNN, lstm = cell == CELL_LSTM;
+        TEST_CHECK(rnn_alloc_config(&m, &g, 4, 4) == 0, "alloc %s", cell_name[cell]);
+        TEST_CHECK(m.G == (int)G && m.n_params == N * DP + GN * 3 + GN * N + DP * N + GN + (two_b ? GN : 0) +
+                                                      (lstm ? N * DP : 0),
+                   "%s: n_params %zu", cell_name[cell], m.n_params);
+        TEST_CHECK(m.w_in == m.w_enc + N * DP && m.w_rec == m.w_in + GN * 3 && m.w_dec == m.w_rec + GN * N &&
+                       m.b == m.w_dec + DP * N && (two_b ? m.b_hh == m.b + GN : m.b_hh == NULL) &&
+                       (lstm ? m.w_enc_c == (two_b ? m.b_hh : m.b) + GN : m.w_enc_c == NULL) &&
+                       (m.w_enc_c ? m.dw_enc_c == m.grads + (m.w_enc_c - m.params) : 1),
+                   "%s: layout", cell_name[cell]);
+        rng_seed(&r, 3, RNG_INIT);
+        rnn_init(&m, &r);
+        double mr = 0, me = 0;
+        for (size_t i = 0; i < GN * N; i++) mr = fmax(mr, fabs(m.w_rec[i]));
+        for (size_t i = 0; lstm && i < (size_t)N * DP; i++) me = fmax(me, fabs(m.w_enc_c[i]));
+        TEST_CHECK(mr <= kN && mr > 0.5 * kN && (!lstm || (me <= kD && me > 0.5 * kD)), "%s: init bounds",
+                   cell_name[cell]);
+        rnn_free(&m);
+    }
 }
 
 /* rnn_alloc_shapes: backward cache for (Bt, Tt), forwards without a target
@@ -467,6 +607,7 @@ int main(void)
 {
     alloc_and_init();
     grad_cases();
+    grad_cases_gated();
     equivalences();
     float_and_sizes();
     split_shapes();

@@ -446,6 +446,35 @@ static void test_replay(void)
     result_free(&b);
 }
 
+/* ---- learning of the gated cells (and of the speed_heading input) ------ */
+static void test_learning_gated(void)
+{
+    const struct { int cell, input; } cases[] = {{CELL_GRU, INPUT_VELOCITY}, {CELL_LSTM, INPUT_VELOCITY},
+                                                 {CELL_UGRNN, INPUT_VELOCITY}, {CELL_GRU, INPUT_SPEED_HEADING},
+                                                 {CELL_LEAKY, INPUT_SPEED_HEADING}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TaskConfig c;
+        smoke_config(&c);
+        c.cell = cases[i].cell;
+        c.input = cases[i].input;
+        c.bias = 1;
+        TaskConfig c0 = c;
+        c0.steps = 0;
+        TaskResult r0, r1;
+        int rc0 = run(&c0, &r0, NULL), rc1 = run(&c, &r1, NULL);
+        const char *cn = config_enum_CELL[c.cell], *in = config_enum_INPUT[c.input];
+        TEST_CHECK(rc0 == 0 && rc1 == 0 && r1.status == TASK_DONE, "%s/%s: rc %d %d %s", cn, in, rc0, rc1,
+                   r1.message);
+        printf("learning %s/%s: untrained err %.2f cm, trained err %.2f cm (ratio %.3f); train loss %.4f -> %.4f\n",
+               cn, in, r0.final_err_cm, r1.final_err_cm, r1.final_err_cm / r0.final_err_cm, r1.train_loss[0],
+               r1.final_loss);
+        TEST_CHECK(isfinite(r1.final_err_cm) && r1.final_err_cm < 0.5f * r0.final_err_cm,
+                   "%s/%s: trained %g vs untrained %g", cn, in, r1.final_err_cm, r0.final_err_cm);
+        result_free(&r0);
+        result_free(&r1);
+    }
+}
+
 /* ---- targets and cells ------------------------------------------------- */
 static void test_cartesian_and_dog(void)
 {
@@ -533,6 +562,21 @@ static void test_failures_and_cost(void)
     TEST_CHECK(k > 0 && task_cost(&big) > 2 * k && task_cost(&longer) > 1.5 * k && task_cost(&none) < k &&
                    task_cost(&none) > 0,
                "cost %g big %g longer %g none %g", k, task_cost(&big), task_cost(&longer), task_cost(&none));
+    /* the gated cells' G N^2 recurrent products: ugrnn (2) < gru (3) < lstm (4 and a second encoder) */
+    TaskConfig g = big;
+    g.null_shuffles = 0;
+    double kc[CELL_COUNT];
+    for (int cell = 0; cell < CELL_COUNT; cell++) {
+        g.cell = cell;
+        kc[cell] = task_cost(&g);
+    }
+    TEST_CHECK(kc[CELL_VANILLA] == kc[CELL_LEAKY] && kc[CELL_UGRNN] > 1.5 * kc[CELL_VANILLA] &&
+                   kc[CELL_GRU] > kc[CELL_UGRNN] && kc[CELL_LSTM] > kc[CELL_GRU],
+               "cell costs: vanilla %g ugrnn %g gru %g lstm %g", kc[CELL_VANILLA], kc[CELL_UGRNN], kc[CELL_GRU],
+               kc[CELL_LSTM]);
+    g.cell = CELL_VANILLA;
+    g.input = INPUT_SPEED_HEADING;
+    TEST_CHECK(task_cost(&g) > kc[CELL_VANILLA], "speed_heading costs its third input");
 }
 
 /* ---- checkpoints: stop, save, resume = one uninterrupted run ---------- */
@@ -682,6 +726,7 @@ static void test_checkpoint(void)
 int main(void)
 {
     test_learning();
+    test_learning_gated();
     test_determinism();
     test_divergence();
     test_stop();

@@ -7,12 +7,13 @@
 
 const char *const config_enum_ACT[] = {"relu", "tanh", "none", NULL};
 const char *const config_enum_CELL[] = {
-#define CELL(id, name, adapts, momentum, uses_tau) #name,
+#define CELL(id, name, adapts, momentum, uses_tau, gates) #name,
 #include "base/cells.def"
 #undef CELL
     NULL};
 const char *const config_enum_ARENA[] = {"square", "circle", "triangle", "hexagon", "tmaze", NULL};
 const char *const config_enum_TARGET[] = {"gaussian", "dog", "cartesian", NULL};
+const char *const config_enum_INPUT[] = {"velocity", "speed_heading", NULL};
 const char *const config_enum_SCORE[] = {"mean_diff", "min_max", NULL};
 const char *const config_enum_SAVE[] = {"none", "all", "top", NULL};
 
@@ -23,6 +24,7 @@ const char *const config_enum_SAVE[] = {"none", "all", "top", NULL};
 #define SETTING_KIND_ENUM_CELL KIND_ENUM, config_enum_CELL
 #define SETTING_KIND_ENUM_ARENA KIND_ENUM, config_enum_ARENA
 #define SETTING_KIND_ENUM_TARGET KIND_ENUM, config_enum_TARGET
+#define SETTING_KIND_ENUM_INPUT KIND_ENUM, config_enum_INPUT
 #define SETTING_KIND_ENUM_SCORE KIND_ENUM, config_enum_SCORE
 #define SETTING_KIND_ENUM_SAVE KIND_ENUM, config_enum_SAVE
 
@@ -92,6 +94,7 @@ int config_ignored(const TaskConfig *cfg, const SettingDesc *d)
     if (strcmp(d->key, "tau") == 0) return !cell_uses_tau(cfg->cell);
     if (strcmp(d->key, "lambda_a") == 0 || strcmp(d->key, "b_a") == 0) return !cell_adapts(cfg->cell);
     if (strcmp(d->key, "lambda_v") == 0) return !cell_has_momentum(cfg->cell);
+    if (strcmp(d->key, "activation") == 0) return cell_gates(cfg->cell) > 0; /* fixed sigmoid / tanh */
     if (strcmp(d->key, "surround_scale") == 0) return cfg->target != TARGET_DOG;
     if (strcmp(d->key, "place_sigma") == 0 || strcmp(d->key, "decode_k") == 0)
         return cfg->target == TARGET_CARTESIAN;

@@ -16,7 +16,7 @@
 typedef enum { ACT_RELU = 0, ACT_TANH, ACT_NONE, ACT_COUNT } Activation;
 /* Cell types, one row each of cells.def: CELL_VANILLA = 0, CELL_LEAKY, ... */
 typedef enum {
-#define CELL(id, name, adapts, momentum, uses_tau) CELL_##id,
+#define CELL(id, name, adapts, momentum, uses_tau, gates) CELL_##id,
 #include "base/cells.def"
 #undef CELL
     CELL_COUNT
@@ -26,6 +26,11 @@ typedef enum {
     ARENA_TMAZE, ARENA_COUNT
 } ArenaShape;
 typedef enum { TARGET_GAUSSIAN = 0, TARGET_DOG, TARGET_CARTESIAN, TARGET_COUNT } TargetCode;
+/* Network input per step (the `input` setting): velocity = the displacement
+ * (dx, dy) of the step (Sorscher et al. 2019), I = 2; speed_heading = (speed
+ * |d| / dt, cos theta, sin theta) with theta the direction of the
+ * displacement (Cueva & Wei 2018, Banino et al. 2018), I = 3. */
+typedef enum { INPUT_VELOCITY = 0, INPUT_SPEED_HEADING, INPUT_COUNT } InputCode;
 typedef enum { SCORE_MEAN_DIFF = 0, SCORE_MIN_MAX, SCORE_COUNT } ScoreVariant;
 typedef enum { SAVE_NONE = 0, SAVE_ALL, SAVE_TOP, SAVE_COUNT } SaveMaps;
 
@@ -34,6 +39,7 @@ extern const char *const config_enum_ACT[];
 extern const char *const config_enum_CELL[];
 extern const char *const config_enum_ARENA[];
 extern const char *const config_enum_TARGET[];
+extern const char *const config_enum_INPUT[];
 extern const char *const config_enum_SCORE[];
 extern const char *const config_enum_SAVE[];
 
@@ -42,22 +48,28 @@ extern const char *const config_enum_SAVE[];
  * and a mask of a constant (they run once per row and step in the model). */
 enum {
     CELL_ADAPTS_MASK_ = 0
-#define CELL(id, name, adapts, momentum, uses_tau) | ((adapts) << CELL_##id)
+#define CELL(id, name, adapts, momentum, uses_tau, gates) | ((adapts) << CELL_##id)
 #include "base/cells.def"
 #undef CELL
 };
 enum {
     CELL_MOMENTUM_MASK_ = 0
-#define CELL(id, name, adapts, momentum, uses_tau) | ((momentum) << CELL_##id)
+#define CELL(id, name, adapts, momentum, uses_tau, gates) | ((momentum) << CELL_##id)
 #include "base/cells.def"
 #undef CELL
 };
 enum {
     CELL_USES_TAU_MASK_ = 0
-#define CELL(id, name, adapts, momentum, uses_tau) | ((uses_tau) << CELL_##id)
+#define CELL(id, name, adapts, momentum, uses_tau, gates) | ((uses_tau) << CELL_##id)
 #include "base/cells.def"
 #undef CELL
 };
+/* G, stacked gate blocks of a gated cell (cells.def's last column), 0 for the others */
+static const unsigned char cell_gates_[CELL_COUNT + 1] = {
+#define CELL(id, name, adapts, momentum, uses_tau, gates) gates,
+#include "base/cells.def"
+#undef CELL
+    0};
 _Static_assert(CELL_COUNT <= 31, "the cell property masks are int bit sets");
 
 /* 1: the cell subtracts the adaptation a_t from its drive (lambda_a, b_a). */
@@ -76,6 +88,17 @@ static inline int cell_uses_tau(int cell)
     return (unsigned)cell < CELL_COUNT && ((CELL_USES_TAU_MASK_ >> cell) & 1);
 }
 
+/* G > 0: a gated cell (gru, lstm, ugrnn) with G stacked gate blocks; 0: not gated. */
+static inline int cell_gates(int cell)
+{
+    return (unsigned)cell < CELL_COUNT ? cell_gates_[cell] : 0;
+}
+/* I, network inputs per step for the `input` setting (InputCode). */
+static inline int input_dim(int input)
+{
+    return input == INPUT_SPEED_HEADING ? 3 : 2;
+}
+
 /* ---- the struct ------------------------------------------------------ */
 #define SETTING_CTYPE_INT int
 #define SETTING_CTYPE_REAL double
@@ -84,6 +107,7 @@ static inline int cell_uses_tau(int cell)
 #define SETTING_CTYPE_ENUM_CELL int
 #define SETTING_CTYPE_ENUM_ARENA int
 #define SETTING_CTYPE_ENUM_TARGET int
+#define SETTING_CTYPE_ENUM_INPUT int
 #define SETTING_CTYPE_ENUM_SCORE int
 #define SETTING_CTYPE_ENUM_SAVE int
 
@@ -136,7 +160,7 @@ int config_validate(const TaskConfig *cfg, const char **key, char *msg, size_t l
 
 /* Settings the task does not use: tau for cells that do not use it,
  * lambda_a and b_a for cells without adaptation, lambda_v for cells without
- * momentum (cells.def), and the settings of options that are off.  Returns
+ * momentum, activation for the gated cells (cells.def), and the settings of options that are off.  Returns
  * 1 if setting d is ignored by cfg's cell, else 0.  Tasks that differ only
  * in ignored settings are the same network (spec.c de-duplicates them). */
 int config_ignored(const TaskConfig *cfg, const SettingDesc *d);

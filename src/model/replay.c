@@ -14,6 +14,10 @@
  *   leaky     h_t = (1 - alpha) h_{t-1} + alpha phi(s_t) + xi_t
  *   momentum  m_t = (1 - lambda_v) m_{t-1} + alpha (phi(s_t) - h_{t-1}) + xi_t, m_0 = 0
  *             h_t = h_{t-1} + m_t
+ *   gru, lstm, ugrnn: their equations (rnn.h) with no input term; the
+ *             product of a step is one GEMM over the stacked gate blocks,
+ *             U (R, G N) = H_{t-1} W_hh^T; the lstm starts from
+ *             c_0 = W_enc_c p(x_0) and the noise enters h_t
  *   x_t = place_decode(W_dec h_t)
  * The rnn module's forward always starts from W_enc p_0 and needs the
  * whole (B, T) block in its cache, so a replay of H >> Tmax steps cannot be
@@ -57,20 +61,23 @@ int replay_simulate(const Rnn *m, const PlaceCells *pc, const float *start, int 
                     float *pos, float *hidden, const volatile int *stop)
 {
     float *blk = NULL;
-    const int N = m->c.N, D = m->c.D;
+    const int N = m->c.N, D = m->c.D, gated = cell_gates(m->c.cell) > 0, GN = m->G * N;
     if (R < 1 || H < 1 || N < 1 || place_dim(pc) != D || !(sigma >= 0)) goto fail;
-    const size_t RN = (size_t)R * N, RD = (size_t)R * D;
-    /* code (R, D) | z (R, D) | xy (R, 2) | h ping-pong 2 x (R, N) | a (R, N) | m (R, N) | xi (R, N) */
-    blk = malloc((2 * RD + 2 * (size_t)R + 5 * RN) * sizeof(float));
+    const size_t RN = (size_t)R * N, RD = (size_t)R * D, RGN = gated ? (size_t)R * GN : 0;
+    /* code (R, D) | z (R, D) | xy (R, 2) | h ping-pong 2 x (R, N) | a (R, N) | m (R, N; lstm: c) | xi (R, N)
+     * | u (R, G N; gated cells) */
+    blk = malloc((2 * RD + 2 * (size_t)R + 5 * RN + RGN) * sizeof(float));
     if (!blk) goto fail;
     float *code = blk, *z = code + RD, *xy = z + RD, *hbuf[2] = {xy + 2 * (size_t)R, xy + 2 * (size_t)R + RN};
-    float *st_a = hbuf[1] + RN, *st_m = st_a + RN, *xi = st_m + RN;
+    float *st_a = hbuf[1] + RN, *st_m = st_a + RN, *xi = st_m + RN, *u = xi + RN;
     memset(st_a, 0, RN * sizeof(float)); /* a_0 = 0 */
     memset(st_m, 0, RN * sizeof(float)); /* m_0 = 0 */
 
     /* h_0 = W_enc p(x_0):  H0 (R, N) = Code (R, D) W_enc^T */
     place_encode(pc, start, (size_t)R, code);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, N, D, 1.0f, code, D, m->w_enc, D, 0.0f, hbuf[0], N);
+    if (m->c.cell == CELL_LSTM) /* c_0 = W_enc_c p(x_0) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, N, D, 1.0f, code, D, m->w_enc_c, D, 0.0f, st_m, N);
     store_hidden(hbuf[0], R, H, N, 0, hidden);
     decode_step(m, pc, hbuf[0], R, H, 0, z, xy, pos);
     for (int t = 1; t <= H; t++) {
@@ -80,12 +87,15 @@ int replay_simulate(const Rnn *m, const PlaceCells *pc, const float *start, int 
         }
         const float *hp = hbuf[(t - 1) & 1];
         float *hc = hbuf[t & 1];
-        /* W_rec h_{t-1} for every replay: (R, N) = Hp (R, N) W_rec^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, N, N, 1.0f, hp, N, m->w_rec, N, 0.0f, hc, N);
+        if (gated) /* every gate block at once: U (R, GN) = Hp (R, N) W_rec^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, GN, N, 1.0f, hp, N, m->w_rec, N, 0.0f, u, GN);
+        else /* W_rec h_{t-1} for every replay: (R, N) = Hp (R, N) W_rec^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, N, N, 1.0f, hp, N, m->w_rec, N, 0.0f, hc, N);
         if (sigma > 0) rng_normal_fill(r, xi, RN, sigma);
         for (int b = 0; b < R; b++) {
             size_t o = (size_t)b * N;
-            rnn_cell_step(m, hc + o, hp + o, NULL, sigma > 0 ? xi + o : NULL, NULL, st_a + o, st_m + o);
+            rnn_cell_step(m, hc + o, hp + o, gated ? u + (size_t)b * GN : NULL, NULL, sigma > 0 ? xi + o : NULL,
+                          NULL, st_a + o, st_m + o);
         }
         store_hidden(hc, R, H, N, t, hidden);
         decode_step(m, pc, hc, R, H, t, z, xy, pos);

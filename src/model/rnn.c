@@ -26,7 +26,9 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D)
     memset(rc, 0, sizeof *rc);
     rc->N = cfg->hidden;
     rc->D = D;
-    rc->n_in = RNN_I;
+    rc->input = cfg->input;
+    rc->n_in = input_dim(cfg->input);
+    rc->dt = cfg->dt;
     rc->cell = cfg->cell;
     rc->act = cfg->activation;
     rc->bias = cfg->bias != 0;

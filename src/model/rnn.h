@@ -3,7 +3,8 @@
  * parameter layout and the derivation of every gradient.
  *
  * Legend: B batch, T steps, N hidden, D outputs (P place cells, or 2 for
- * the Cartesian target), I = 2 inputs (displacement per step).
+ * the Cartesian target), I = 2 or 3 network inputs per step (the caller
+ * always passes the displacement, 2 per step), G stacked gate blocks.
  * Row-major everywhere; (B, T, X) means element [b][t][x] at
  * (b * T + t) * X + x, with the T of the call (not Tmax).
  *
@@ -17,6 +18,18 @@
  *   momentum, adaptive_momentum
  *                      m_t = (1 - lambda_v) m_{t-1} + alpha (phi(s_t) - h_{t-1}) + xi_t, m_0 = 0
  *                      h_t = h_{t-1} + m_t
+ *   gru     (torch.nn.GRU; Cho et al. 2014)   gates r, z, n stacked in W_ih (3N, I), W_hh (3N, N)
+ *           r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+ *           z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+ *           n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+ *           h_t = (1 - z_t) * n_t + z_t * h_{t-1} + xi_t
+ *   lstm    (torch.nn.LSTM; Hochreiter & Schmidhuber 1997)  gates i, f, g, o in W_ih (4N, I), W_hh (4N, N)
+ *           i, f, o = sigmoid(W_i* x_t + b_i* + W_h* h_{t-1} + b_h*),  g = tanh(...)
+ *           c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t) + xi_t,   c_0 = W_enc_c p_0 (Banino et al. 2018)
+ *   ugrnn   (Collins, Sohl-Dickstein & Sussillo 2017)  blocks c, g in W_ih (2N, I), W_hh (2N, N)
+ *           c_t = tanh(W_cx x_t + W_ch h_{t-1} + b_c),  g_t = sigmoid(W_gx x_t + W_gh h_{t-1} + b_g)
+ *           h_t = g_t * h_{t-1} + (1 - g_t) * c_t + xi_t
+ *   x_t = v_t (input velocity, I = 2) or (|v_t| / dt, cos, sin of v_t's direction) (speed_heading, I = 3)
  *   z_t = W_dec h_t
  * (which cell adapts, has momentum or uses tau: base/cells.def; the step is
  * rnn_cell_step, one function for training and replay.)
@@ -24,7 +37,7 @@
  * Loss (the mean is over every (b, t), t = 1..T):
  *   place cells  L_data = mean_{b,t} -sum_i y_i log softmax(z_t)_i
  *   cartesian    L_data = mean_{b,t,i} (z_{t,i} - y_{t,i})^2  (i < 2; torch MSELoss 'mean')
- *   L = L_data + weight_decay * sum(W_rec^2) + rate_l2 * mean_{b,t,n} h_t^2
+ *   L = L_data + weight_decay * sum(W_rec^2) + rate_l2 * mean_{b,t,n} h_t^2   (gated: W_rec = W_hh, every block)
  *
  * Two precisions from one implementation (src/model/rnn_impl.inc): `Rnn` (float,
  * cblas_sgemm; what training uses) and `RnnD` (double, cblas_dgemm; the
@@ -45,17 +58,20 @@
 #include "base/config.h"
 #include "model/rng.h"
 
-enum { RNN_I = 2 }; /* I: inputs per step (displacement x, y) */
+enum { RNN_I = 2 }; /* the caller's input per step: the displacement (x, y); the
+                      * network's I (n_in) is 2 or 3 (input_dim, config.h) */
 
 /* Everything the network needs from a task (reals in double: the double
  * network uses them as they are, the float one rounds them). */
 typedef struct RnnConfig {
     int N;              /* hidden units */
     int D;              /* outputs: place cells, or 2 (cartesian) */
-    int n_in;           /* I, inputs: RNN_I (not called I: complex.h, pulled in by cblas.h, defines I) */
+    int n_in;           /* I, network inputs: input_dim(input) (not called I: complex.h, pulled in by cblas.h, defines I) */
+    int input;          /* InputCode (config.h): how the displacement v becomes the network input x_t */
+    double dt;          /* time step (s): speed = |v| / dt for INPUT_SPEED_HEADING */
     int cell;           /* CellType (config.h) */
-    int act;            /* Activation (config.h) */
-    int bias;           /* 1: drive has a bias b (N) */
+    int act;            /* Activation (config.h); unused by the gated cells */
+    int bias;           /* 1: drive has a bias b (N); gated cells: b_ih (G N) and, gru and lstm, b_hh (G N) */
     int cartesian;      /* 1: MSE loss on (x, y); 0: softmax cross-entropy */
     double alpha;       /* dt / tau (leaky, adaptive, momentum cells) */
     double lambda_a;    /* adaptation decay */
@@ -77,8 +93,8 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D);
  *   float rnn_forward(Rnn *m, const float *p0, const float *v, const float *target,
  *                     const float *noise, int B, int T);
  *   float rnn_predict(Rnn *m, const float *p0, const float *v, const float *noise, int B, int T);
- *   void rnn_cell_step(const Rnn *m, float *h, const float *hp, const float *v, const float *xi,
- *                      float *dphi, float *a, float *mm);
+ *   void rnn_cell_step(const Rnn *m, float *h, const float *hp, float *u, const float *v,
+ *                      const float *xi, float *save, float *a, float *mm);
  *   int  rnn_backward(Rnn *m);
  *   const float *rnn_hidden(const Rnn *m, int b, int t);
  *   const float *rnn_output(const Rnn *m);

@@ -578,14 +578,24 @@ int task_state_copy(TaskState *dst, const TaskState *src)
     return 0;
 }
 
-/* Floating-point operations of one training batch (forward, backward). */
-static double cost_train_batch(const TaskConfig *cfg)
+/* Multiply-adds of one time step of one trajectory, and of one start
+ * encoding h_0 = W_enc p_0 (the LSTM has two: h_0 and c_0):
+ *   Gc stacked gate blocks (1 for the non-gated cells), Ni inputs. */
+static double cost_per_step(const TaskConfig *cfg, double *encode)
 {
     double N = cfg->hidden, D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
-    double per_step = N * N + N * D + 2 * N; /* multiply-adds of one time step of one trajectory */
-    /* forward (2 flops per multiply-add) + backward (twice the forward) =
-     * 6 per multiply-add; h_0 = W_enc p_0 */
-    return 6.0 * cfg->batch * (cfg->seq_len * per_step + N * D);
+    double Gc = cell_gates(cfg->cell) > 0 ? cell_gates(cfg->cell) : 1, Ni = input_dim(cfg->input);
+    double Ne = cfg->cell == CELL_LSTM ? 2 : 1;
+    *encode = Ne * N * D;
+    return Gc * N * N + N * D + Gc * Ni * N;
+}
+
+/* Floating-point operations of one training batch: forward (2 flops per
+ * multiply-add) + backward (twice the forward) = 6 per multiply-add. */
+static double cost_train_batch(const TaskConfig *cfg)
+{
+    double encode, per_step = cost_per_step(cfg, &encode);
+    return 6.0 * cfg->batch * (cfg->seq_len * per_step + encode);
 }
 
 double task_cost_train(const TaskConfig *cfg)
@@ -595,20 +605,21 @@ double task_cost_train(const TaskConfig *cfg)
 
 double task_cost(const TaskConfig *cfg)
 {
-    double N = cfg->hidden, D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
-    double per_step = N * N + N * D + 2 * N; /* multiply-adds of one time step of one trajectory */
+    double N = cfg->hidden, encode, per_step = cost_per_step(cfg, &encode);
     double E = config_eval_len(cfg), G = cfg->ratemap_bins;
     /* training: steps + 1 batches */
     double train = task_cost_train(cfg);
     /* evaluation: forward only, every level and every rate-map trajectory */
     double eval = 2.0 * ((double)cfg->n_eval_noise * cfg->eval_batch + cfg->ratemap_trajectories) *
-                  (E * per_step + N * D);
+                  (E * per_step + encode);
     /* scoring: per unit a (2G-1)^2 SAC over G^2 overlaps, 7 rotations */
     double scoring = N * (4.0 * G * G * G * G + 7.0 * 16.0 * 4.0 * G * G);
     /* null: per shuffle one map over every rate-map sample, then scored */
     double null = cfg->null_shuffles * ((double)cfg->ratemap_trajectories * E + 4.0 * G * G * G * G +
                                         7.0 * 16.0 * 4.0 * G * G);
     /* replay: R replays of H steps, trained and untrained (replay.h) */
-    double replay = cfg->replay ? 4.0 * cfg->replay_starts * cfg->replay_steps * (N * N + N * D) : 0.0;
+    double Gc = cell_gates(cfg->cell) > 0 ? cell_gates(cfg->cell) : 1;
+    double D = cfg->target == TARGET_CARTESIAN ? 2 : cfg->n_place;
+    double replay = cfg->replay ? 4.0 * cfg->replay_starts * cfg->replay_steps * (Gc * N * N + N * D) : 0.0;
     return train + eval + scoring + null + replay;
 }

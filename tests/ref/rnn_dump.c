@@ -6,11 +6,13 @@
  *
  *   rnn_dump OUTDIR        writes OUTDIR/case_NN/{manifest.txt, *.f32}
  *
- * Legend: B batch, T steps, N hidden, D outputs, I = 2 inputs.
+ * Legend: B batch, T steps, N hidden, D outputs, I = 2 or 3 network
+ * inputs, G gate blocks (1 for the non-gated cells).
  * Files are raw little-endian float32, row-major:
- *   params0.f32 (n_params)  the blob of rnn.h: w_enc (N,D) | w_in (N,I) |
- *                           w_rec (N,N) | w_dec (D,N) | b (N, with bias)
- *   p0.f32 (B,D)  v.f32 (B,T,I)  y.f32 (B,T,D)  noise.f32 (B,T,N)
+ *   params0.f32 (n_params)  the blob of rnn.h: w_enc (N,D) | w_in (GN,I) |
+ *                           w_rec (GN,N) | w_dec (D,N) | b (GN, with bias) |
+ *                           b_hh (GN; gru, lstm with bias) | w_enc_c (N,D; lstm)
+ *   p0.f32 (B,D)  v.f32 (B,T,2) displacements  y.f32 (B,T,D)  noise.f32 (B,T,N)
  *   grads.f32 (n_params)    gradient at params0 (before any clipping)
  *   hidden.f32 (B,T,N)      h_1..h_T at params0
  *   output.f32 (B,T,D)      z_1..z_T at params0
@@ -43,14 +45,14 @@ static int write_f32(const char *dir, const char *name, const float *x, size_t n
 
 /* One case: cell, activation, bias, target, penalties, clipping. */
 static int run_case(const char *dir, int idx, int cell, int act, int bias, int cart, double wd, double rl2,
-                    double clip, int use_noise)
+                    double clip, int use_noise, int input)
 {
     char sub[512];
     snprintf(sub, sizeof sub, "%s/case_%02d", dir, idx);
     mkdir(sub, 0777);
     const int D = cart ? 2 : DP;
     const double lr = 1e-2, b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    RnnConfig c = {.N = N, .D = D, .n_in = RNN_I, .cell = cell, .act = act, .bias = bias, .cartesian = cart,
+    RnnConfig c = {.N = N, .D = D, .n_in = input_dim(input), .input = input, .dt = 0.02, .cell = cell, .act = act, .bias = bias, .cartesian = cart,
                    .alpha = cell == CELL_VANILLA ? 1.0 : 0.25, .lambda_a = 0.3, .b_a = 0.4, .lambda_v = 0.35,
                    .weight_decay = wd, .rate_l2 = rl2};
     Rnn m = {0};
@@ -89,7 +91,8 @@ static int run_case(const char *dir, int idx, int cell, int act, int bias, int c
             snprintf(path, sizeof path, "%s/manifest.txt", sub);
             mf = fopen(path, "w");
             if (!mf) goto fail;
-            fprintf(mf, "N %d\nD %d\nB %d\nT %d\nn_params %zu\n", N, D, B, T, m.n_params);
+            fprintf(mf, "N %d\nD %d\nB %d\nT %d\nn_params %zu\nG %d\nn_in %d\ninput %d\ndt %.17g\n", N, D, B, T,
+                    m.n_params, m.G, c.n_in, input, c.dt);
             fprintf(mf, "cell %d\nact %d\nbias %d\ncartesian %d\nnoise %d\n", cell, act, bias, cart, use_noise);
             fprintf(mf, "alpha %.17g\nlambda_a %.17g\nb_a %.17g\nlambda_v %.17g\n", c.alpha, c.lambda_a, c.b_a,
                     c.lambda_v);
@@ -136,12 +139,26 @@ int main(int argc, char **argv)
     /* every cell x activation, place-cell (cross-entropy) targets */
     for (int cell = 0; cell < CELL_COUNT; cell++)
         for (int act = 0; act < ACT_COUNT; act++) {
+            if (cell_gates(cell)) continue; /* below */
             int k = cell * ACT_COUNT + act;
             rc |= run_case(argv[1], idx++, cell, act, k % 2, 0, k % 3 ? 1e-3 : 0, k % 2 ? 1e-2 : 0,
-                           k % 4 == 1 ? 0.05 : 0, k % 5 != 4);
+                           k % 4 == 1 ? 0.05 : 0, k % 5 != 4, INPUT_VELOCITY);
         }
-    /* Cartesian MSE target, every cell */
+    /* Cartesian MSE target, every non-gated cell */
     for (int cell = 0; cell < CELL_COUNT; cell++)
-        rc |= run_case(argv[1], idx++, cell, cell % ACT_COUNT, 1 - cell % 2, 1, 1e-3, 1e-2, cell == 2 ? 0.05 : 0, 1);
+        if (!cell_gates(cell))
+            rc |= run_case(argv[1], idx++, cell, cell % ACT_COUNT, 1 - cell % 2, 1, 1e-3, 1e-2, cell == 2 ? 0.05 : 0, 1,
+                           INPUT_VELOCITY);
+    /* the gated cells (torch.nn.GRU, torch.nn.LSTM, UGRNN written out): bias x input with
+     * cross-entropy, and the Cartesian target; penalties, noise and clipping varied */
+    for (int cell = 0; cell < CELL_COUNT; cell++)
+        for (int k = 0; k < 5 && cell_gates(cell); k++) {
+            int cart = k == 4, bias = k % 2, input = k / 2 % 2;
+            rc |= run_case(argv[1], idx++, cell, ACT_RELU, bias, cart, k % 3 ? 1e-3 : 0, k % 2 ? 1e-2 : 0,
+                           k == 3 ? 0.05 : 0, k != 2, input);
+        }
+    /* the speed_heading input of two non-gated cells */
+    rc |= run_case(argv[1], idx++, CELL_LEAKY, ACT_RELU, 1, 0, 1e-3, 1e-2, 0, 1, INPUT_SPEED_HEADING);
+    rc |= run_case(argv[1], idx++, CELL_MOMENTUM, ACT_TANH, 0, 1, 1e-3, 0, 0, 1, INPUT_SPEED_HEADING);
     return rc ? 1 : 0;
 }

@@ -18,7 +18,17 @@ atol = ATOL * max|torch| over the tensor (so elements far below the tensor's
 scale are judged against that scale).  The worst element of every tensor is
 printed.  Exit status 1 on any mismatch.
 
-Legend: B batch, T steps, N hidden, D outputs, I = 2 inputs.
+The gated cells are torch's own modules: torch.nn.GRU and torch.nn.LSTM
+(bias=True/False as the case's bias) run on the dumped W_ih, W_hh, b_ih,
+b_hh (the autograd leaves, put in the module's _flat_weights, the list its
+forward hands to the GRU / LSTM kernel; torch 1.13's functional_call does
+not reach it) one step at a time so that the hidden noise can be added to h_t between steps (for the
+LSTM to h_t, not c_t); the UGRNN (Collins et al. 2017), which torch does
+not have, is written out below.  The speed_heading input is computed here
+from the displacements (|v| / dt, cos, sin of the direction).
+
+Legend: B batch, T steps, N hidden, D outputs, I = 2 or 3 network inputs,
+G gate blocks.
 Nothing here is translated from the C backward: the gradients come from
 autograd, the optimiser from torch.optim.
 """
@@ -37,7 +47,8 @@ ATOL = 1e-6      # times the tensor's largest magnitude
 # they are compared at ATOL_ADAM * lr absolute instead.
 ATOL_ADAM = 1e-3
 
-CELLS = ["vanilla", "leaky", "adaptive", "momentum", "adaptive_momentum"]
+CELLS = ["vanilla", "leaky", "adaptive", "momentum", "adaptive_momentum", "gru", "lstm", "ugrnn"]
+GATED = {"gru": 3, "lstm": 4, "ugrnn": 2}
 ACTS = ["relu", "tanh", "none"]
 
 
@@ -59,10 +70,17 @@ def load(d, name, shape):
 
 def split(blob, m):
     """The parameter blob of rnn.h as named tensors."""
-    N, D = m["N"], m["D"]
-    shapes = [("w_enc", (N, D)), ("w_in", (N, 2)), ("w_rec", (N, N)), ("w_dec", (D, N))]
+    N, D, I = m["N"], m["D"], m["n_in"]
+    cell = CELLS[m["cell"]]
+    GN = GATED.get(cell, 1) * N
+    assert m["G"] * N == GN
+    shapes = [("w_enc", (N, D)), ("w_in", (GN, I)), ("w_rec", (GN, N)), ("w_dec", (D, N))]
     if m["bias"]:
-        shapes.append(("b", (N,)))
+        shapes.append(("b", (GN,)))
+        if cell in ("gru", "lstm"):
+            shapes.append(("b_hh", (GN,)))
+    if cell == "lstm":
+        shapes.append(("w_enc_c", (N, D)))
     out, off = {}, 0
     for name, shp in shapes:
         n = int(np.prod(shp))
@@ -72,9 +90,56 @@ def split(blob, m):
     return out
 
 
+def encode(v, m):
+    """The network input x (B,T,I) of the displacements v (B,T,2)."""
+    if m["input"] == 0:
+        return v
+    r = torch.sqrt((v ** 2).sum(-1, keepdim=True))
+    safe = torch.where(r > 0, r, torch.ones_like(r))
+    cos = torch.where(r > 0, v[..., :1] / safe, torch.ones_like(r))
+    sin = torch.where(r > 0, v[..., 1:] / safe, torch.zeros_like(r))
+    return torch.cat([r / m["dt"], cos, sin], dim=-1)
+
+
+def gated_states(P, m, p0, x, noise):
+    """h_1..h_T of a gated cell; h_0 = W_enc p_0 (lstm: c_0 = W_enc_c p_0)."""
+    cell, N, I = CELLS[m["cell"]], m["N"], m["n_in"]
+    h = p0 @ P["w_enc"].T
+    hs = []
+    if cell in ("gru", "lstm"):
+        mod = (torch.nn.GRU if cell == "gru" else torch.nn.LSTM)(I, N, bias=bool(m["bias"]), batch_first=True)
+        mod = mod.double()
+        assert mod._flat_weights_names == (["weight_ih_l0", "weight_hh_l0"] +
+                                           (["bias_ih_l0", "bias_hh_l0"] if m["bias"] else []))
+        mod._flat_weights = [P["w_in"], P["w_rec"]] + ([P["b"], P["b_hh"]] if m["bias"] else [])
+        c = p0 @ P["w_enc_c"].T if cell == "lstm" else None
+        for t in range(m["T"]):
+            xt = x[:, t:t + 1]
+            if cell == "gru":
+                _, hn = mod(xt, h.unsqueeze(0))
+            else:
+                _, (hn, cn) = mod(xt, (h.unsqueeze(0), c.unsqueeze(0)))
+                c = cn[0]
+            h = hn[0] + (noise[:, t] if noise is not None else 0.0)
+            hs.append(h)
+    else:  # ugrnn, Collins, Sohl-Dickstein & Sussillo 2017
+        for t in range(m["T"]):
+            pre = x[:, t] @ P["w_in"].T + h @ P["w_rec"].T
+            if "b" in P:
+                pre = pre + P["b"]
+            cand, gate = torch.tanh(pre[:, :N]), torch.sigmoid(pre[:, N:])
+            h = gate * h + (1 - gate) * cand + (noise[:, t] if noise is not None else 0.0)
+            hs.append(h)
+    return torch.stack(hs, dim=1)
+
+
 def forward(P, m, p0, v, y, noise):
     """Loss, its parts, H (B,T,N) and Z (B,T,D) of docs/model-rnn.md ("Model")."""
     cell, act = CELLS[m["cell"]], ACTS[m["act"]]
+    v = encode(v, m)
+    if cell in GATED:
+        H = gated_states(P, m, p0, v, noise)
+        return loss_of(P, m, H, y)
     phi = {"relu": torch.relu, "tanh": torch.tanh, "none": lambda s: s}[act]
     alpha, la, ba, lv = m["alpha"], m["lambda_a"], m["b_a"], m["lambda_v"]
     h = p0 @ P["w_enc"].T                        # h_0 = W_enc p_0
@@ -100,6 +165,10 @@ def forward(P, m, p0, v, y, noise):
         h = h_new
         hs.append(h)
     H = torch.stack(hs, dim=1)
+    return loss_of(P, m, H, y)
+
+
+def loss_of(P, m, H, y):
     Z = H @ P["w_dec"].T
     if m["cartesian"]:
         data = F.mse_loss(Z, y)                  # mean over B, T, D
@@ -137,8 +206,9 @@ class Checker:
 def run_case(d, ck):
     m = read_manifest(d)
     B, T, N, D = m["B"], m["T"], m["N"], m["D"]
-    print("%s: %s/%s bias=%d %s noise=%d wd=%g rate_l2=%g clip=%g" % (
-        os.path.basename(d), CELLS[m["cell"]], ACTS[m["act"]], m["bias"],
+    print("%s: %s/%s bias=%d input=%s %s noise=%d wd=%g rate_l2=%g clip=%g" % (
+        os.path.basename(d), CELLS[m["cell"]], "-" if CELLS[m["cell"]] in GATED else ACTS[m["act"]], m["bias"],
+        ("velocity", "speed_heading")[m["input"]],
         "mse" if m["cartesian"] else "ce", m["noise"], m["weight_decay"], m["rate_l2"], m["clip"]))
     t = lambda x: torch.tensor(x, dtype=torch.float64)
     p0 = t(load(d, "p0.f32", (B, D)))
