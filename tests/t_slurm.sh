@@ -4,6 +4,8 @@
 #  1. sbatch slurm/sweep.sbatch sweeps/smoke.yaml on 2 ranks: COMPLETED 0:0,
 #     every task of the file done (h5py); --time-limit was derived from the
 #     job's remaining time.
+#  1b. --cpus-per-task=2 on one rank: sweep.sbatch maps 2 cores per rank,
+#     sweep takes 2 threads per task from SLURM_CPUS_PER_TASK (/tasks threads).
 #  2. the same sweep again, to a new file; `scancel --batch --signal=USR1`
 #     as soon as the result file exists: the batch shell forwards USR1 to
 #     mpirun, sweep stops cleanly with status 3, the script requeues the job;
@@ -94,6 +96,28 @@ read -r n rows ndone < <(tasks_summary "$W/plain.h5") || fail "cannot read $W/pl
 [ "$rows" = "$n" ] && [ "$ndone" = "$n" ] && [ "$n" -gt 0 ] ||
     { show_log "$log"; fail "plain.h5: n_tasks=$n rows=$rows done=$ndone"; }
 echo "ok: job $jid COMPLETED 0:0 in $((SECONDS - t0)) s, $ndone/$n tasks done"
+
+# ---- 1b. --cpus-per-task=2: two OpenBLAS threads per task, two cores per rank --
+step "1b. sbatch --cpus-per-task=2 (1 rank): 2 threads per task from SLURM_CPUS_PER_TASK"
+ncpu=$(scontrol show node 2>/dev/null | sed -n 's/.*CPUTot=\([0-9]*\).*/\1/p' | head -n1)
+if [ "${ncpu:-0}" -ge 2 ]; then
+    jid=$(cd "$W" && SWEEP_OUT=$W/threads.h5 sbatch --parsable -J threads --ntasks=1 --cpus-per-task=2 --time=5 \
+          "$ROOT/slurm/sweep.sbatch" "$SPEC") || fail "sbatch refused the job"
+    st=$(wait_final "$jid" 110); ec=$(field "$jid" ExitCode)
+    log=$W/sweep-threads-$jid.log
+    [ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] || { show_log "$log"; fail "job $jid: $st $ec"; }
+    grep "command:" "$log" | grep -q -- '--map-by slot:PE=2' || { show_log "$log"; fail "mpirun not given 2 cores per rank"; }
+    grep -q "2 threads per task (SLURM_CPUS_PER_TASK" "$log" || { show_log "$log"; fail "sweep did not take 2 threads from SLURM"; }
+    "$PYTHON" - "$W/threads.h5" <<'EOF' || { show_log "$log"; fail "threads.h5: /tasks threads is not 2 everywhere"; }
+import sys, h5py
+t = h5py.File(sys.argv[1], "r")["tasks"]
+assert set(t["threads"].tolist()) == {2}, t["threads"]
+assert all(s.strip() == b"done" for s in t["status"]), t["status"]
+EOF
+    echo "ok: job $jid ran every task with 2 threads (--map-by slot:PE=2)"
+else
+    echo "note: the node has ${ncpu:-?} CPU(s): part 1b needs 2 and did not run"
+fi
 
 # ---- 2. signal, requeue, resume --------------------------------------------
 step "2. USR1 mid-run -> clean stop (exit 3) -> requeue -> resume"

@@ -311,6 +311,11 @@ int cli_main(int argc, char **argv)
     }
     if (!a.output) a.output = spec.output;
     if (a.time_limit < 0) a.time_limit = spec.time_limit;
+    /* sbatch --cpus-per-task=k: k OpenBLAS threads per task unless the spec says */
+    int env_threads = spec_threads_from_env(&spec);
+    if (env_threads && a.cmd == CLI_DRY_RUN)
+        fprintf(stderr, "sweep: %d threads per task (SLURM_CPUS_PER_TASK; the spec sets no train.threads)\n",
+                env_threads);
     if (a.cmd == CLI_RUN_ONE && a.task >= spec.n_tasks) {
         fprintf(stderr, "sweep: --task %ld is out of range: %s has %d task%s (ids 0..%d)\n", a.task, spec.path,
                 spec.n_tasks, spec.n_tasks == 1 ? "" : "s", spec.n_tasks - 1);

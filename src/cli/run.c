@@ -224,6 +224,13 @@ int run_sweep(const Spec *spec_in, const CliArgs *args, int argc, char **argv)
     CHECK_MPI(MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm));
 
     const Spec *spec = agree_spec(spec_in, &local, rank, comm);
+    /* threads from the environment (SLURM_CPUS_PER_TASK), as rank 0 chose them */
+    int threads = rank == 0 && !spec->threads_given ? spec->base.threads : 0;
+    CHECK_MPI(MPI_Bcast(&threads, 1, MPI_INT, 0, comm));
+    if (rank != 0 && threads > 0) spec_set_threads(&local, threads);
+    if (rank == 0 && !spec->threads_given && getenv("SLURM_CPUS_PER_TASK"))
+        fprintf(stderr, "sweep: %d threads per task (SLURM_CPUS_PER_TASK; the spec sets no train.threads)\n",
+                threads);
     RunOpts ro;
     memset(&ro, 0, sizeof ro);
     if (rank == 0) {
@@ -422,7 +429,8 @@ int run_one(const Spec *spec, const CliArgs *args, int argc, char **argv)
         code = SWEEP_EXIT_IO;
         goto fail;
     }
-    fprintf(stderr, "sweep: run-one: task %d of %s -> %s\n", id, spec->path, args->output);
+    fprintf(stderr, "sweep: run-one: task %d of %s -> %s (%d thread%s)\n", id, spec->path, args->output,
+            spec->tasks[id].threads, spec->tasks[id].threads == 1 ? "" : "s");
     int row = 0;
     /* a line at every logged point */
     SchedOptions so = {.time_limit = args->time_limit > 0 ? args->time_limit : 0,

@@ -1102,6 +1102,10 @@ int spec_load_string(Spec *s, const char *name, const char *text, size_t len, ch
     }
     if (parse_top(c) < 0) goto fail;
     if (expand(c) < 0) goto fail;
+    {
+        const SettingDesc *td = config_find("threads");
+        s->threads_given = td && (c->fixed[td - config_settings].line != 0 || spec_is_axis(s, td));
+    }
     if (build_canonical(s) < 0) {
         fail_at(c, 1, 1, "", "out of memory");
         goto fail;
@@ -1236,4 +1240,22 @@ void spec_print_settings_table(FILE *out)
     fprintf(out, "| eval | `eval_noise` | list of real | [0] | 1 to %d levels, each >= 0 |  | "
                  "evaluation noise levels sigma: every task is evaluated at each (not an axis) |\n",
             SWEEP_MAX_EVAL_NOISE);
+}
+
+int spec_threads_from_env(Spec *s)
+{
+    const char *v = getenv("SLURM_CPUS_PER_TASK");
+    if (s->threads_given || !v || !*v) return 0;
+    char *end;
+    errno = 0;
+    long k = strtol(v, &end, 10);
+    if (errno || *end || k < 1 || k > 1024) return 0;
+    spec_set_threads(s, (int)k);
+    return (int)k;
+}
+
+void spec_set_threads(Spec *s, int k)
+{
+    s->base.threads = k;
+    for (int i = 0; i < s->n_tasks; i++) s->tasks[i].threads = k;
 }

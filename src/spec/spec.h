@@ -76,6 +76,8 @@ typedef struct Spec {
     int sync;               /* output.sync: 1 "task" (fsync per task, default), 0 "none" (h5out.h) */
     /* train run settings: not part of the hash either (docs/spec.md, "Checkpoints") */
     double checkpoint_every;/* train.checkpoint_every: seconds of training between checkpoints, 0 = off (900) */
+    int threads_given;      /* 1: the spec sets train.threads (fixed or as an axis); else the
+                               environment may choose it (spec_threads_from_env) */
     double stop_grace;      /* train.stop_grace: on a drain, a task expected to need longer than this
                                checkpoints and stops; shorter ones finish (120 s) */
 } Spec;
@@ -89,6 +91,17 @@ int spec_load(Spec *s, const char *path, char *err, size_t errlen);
 int spec_load_string(Spec *s, const char *name, const char *text, size_t len, char *err, size_t errlen);
 
 void spec_free(Spec *s);
+
+/* OpenBLAS threads per task from the environment, for a spec that does not
+ * set train.threads: SLURM_CPUS_PER_TASK (what `sbatch --cpus-per-task=k`
+ * sets) when it is a whole number in [1, 1024], else 0 (the spec's
+ * default, 1).  Sets every task's threads to it when it is not 0 and
+ * returns it; a spec that sets threads is left alone (0).  The hash does
+ * not change: docs/performance.md, "Threads per rank". */
+int spec_threads_from_env(Spec *s);
+
+/* Every task's threads (and the base's) set to k >= 1. */
+void spec_set_threads(Spec *s, int k);
 
 /* Index of the axis over setting d, or -1 if d is not an axis. */
 int spec_axis_index(const Spec *s, const SettingDesc *d);
