@@ -29,7 +29,8 @@
  *             res->replay (replay.h, docs/replay.md); a stop during it
  *             leaves the task pending.
  * Every buffer is allocated once at the start (work_alloc); the loops
- * allocate nothing.
+ * allocate nothing.  With TaskHooks.times, the time of each phase (data,
+ * step, log, eval, ratemap, score, null, replay, setup) is added into it.
  */
 #include "task/train.h"
 
@@ -56,6 +57,37 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Phase timing (TaskHooks.times): lap() adds the time since the last mark
+ * to a phase and marks again; nothing is read when times is NULL. */
+typedef struct Laps { TaskTimes *tt; double w, c; } Laps;
+
+static Laps laps_start(const TaskHooks *h)
+{
+    Laps l = {h ? h->times : NULL, 0, 0};
+    if (l.tt) {
+        l.w = now_s();
+        l.c = cpu_s();
+    }
+    return l;
+}
+
+static void lap(Laps *l, int phase)
+{
+    if (!l->tt) return;
+    double w = now_s(), c = cpu_s();
+    l->tt->wall[phase] += w - l->w;
+    l->tt->cpu[phase] += c - l->c;
+    l->w = w;
+    l->c = c;
 }
 
 static int max_i(int a, int b) { return a > b ? a : b; }
@@ -211,11 +243,10 @@ static double mean_err_cm(const TaskWork *w, const TrajBatch *tb)
     return 100.0 * sum / ((double)B * T);
 }
 
-/* One forward pass of batch tb with noise sigma * xi, xi from r (no noise,
- * and nothing drawn, when sigma == 0).  with_loss: against the targets,
- * returning the loss and readying the backward; else forward only
- * (returns 0).  Outputs and hidden states stay in the network. */
-static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
+/* The inputs of batch tb: codes (encode_batch, targets when with_loss)
+ * and noise sigma * xi, xi from r (nothing drawn when sigma == 0).
+ * Returns the noise (N rows per (b, t)) or NULL. */
+static const float *batch_inputs(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
 {
     const float *noise = NULL;
     if (sigma > 0) {
@@ -223,6 +254,16 @@ static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int
         noise = w->noise;
     }
     encode_batch(w, tb, with_loss);
+    return noise;
+}
+
+/* One forward pass of batch tb with noise sigma * xi, xi from r (no noise,
+ * and nothing drawn, when sigma == 0).  with_loss: against the targets,
+ * returning the loss and readying the backward; else forward only
+ * (returns 0).  Outputs and hidden states stay in the network. */
+static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
+{
+    const float *noise = batch_inputs(w, tb, sigma, r, with_loss);
     if (!with_loss) return rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
     return rnn_forward(&w->net, w->p0, tb->v, w->target, noise, tb->B, tb->T);
 }
@@ -320,6 +361,7 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
     int s0 = w->step;
     w->t_train = t_start;
     int timed = h && h->save && h->checkpoint_every > 0, ticks = h && h->tick;
+    Laps lp = laps_start(h);
     for (int s = s0; s <= cfg->steps; s++) {
         w->step = s;
         double t = timed | ticks ? now_s() : 0.0;
@@ -335,8 +377,11 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
             save_state(w, h, res);
             t_save = now_s();
         }
+        lap(&lp, TASK_PH_SETUP); /* the step boundary's hooks */
         traj_generate(&w->train, &w->arena, cfg, &w->r_traj);
-        float loss = forward(w, &w->train, cfg->noise, &w->r_noise, 1);
+        const float *noise = batch_inputs(w, &w->train, cfg->noise, &w->r_noise, 1);
+        lap(&lp, TASK_PH_DATA);
+        float loss = rnn_forward(&w->net, w->p0, w->train.v, w->target, noise, w->B, w->T);
         if (!isfinite(loss)) {
             snprintf(res->message, sizeof res->message, "loss became %s at step %d (after %d updates)",
                      isnan(loss) ? "nan" : "infinite", s, s);
@@ -344,10 +389,12 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         }
         if (w->next_log < res->n_log && res->log_step[w->next_log] == s) {
             /* logged point: loss of this batch before its update */
+            lap(&lp, TASK_PH_STEP);
             decode_batch(w, &w->train);
             log_point(res, h, w->next_log, s, loss, (float)mean_err_cm(w, &w->train), t_start, s0);
             res->final_loss = loss;
             w->next_log++;
+            lap(&lp, TASK_PH_LOG);
         }
         if (s == cfg->steps) break; /* the final point: evaluation only */
         if (rnn_backward(&w->net) != 0) {
@@ -357,7 +404,9 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         if (cfg->clip_norm > 0) grad_clip_norm(w->net.grads, w->net.n_params, (float)cfg->clip_norm);
         adam_step(&w->opt, w->net.params, w->net.grads);
         res->steps_done = s + 1;
+        lap(&lp, TASK_PH_STEP);
     }
+    lap(&lp, TASK_PH_STEP);
     w->step = cfg->steps + 1;
     return TASK_DONE;
 }
@@ -432,7 +481,7 @@ static int rank_cmp(const void *pa, const void *pb)
 }
 
 /* Scores, summary and the saved maps. */
-static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
+static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, Laps *lp)
 {
     int N = w->N;
     size_t G2 = (size_t)w->G * w->G;
@@ -443,6 +492,7 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
     res->grid_frac = sm.frac;
     res->max_score60 = sm.max;
     res->mean_score60 = sm.mean;
+    lap(lp, TASK_PH_SCORE);
     if (w->null_on) {
         /* minimum shift m = round(null_min_shift / dt) samples (gridnull_run
          * lowers it to a quarter of the series when that is shorter) */
@@ -453,6 +503,7 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
             return -1;
         res->null_threshold = ns.threshold;
         res->grid_frac_null = ns.frac;
+        lap(lp, TASK_PH_NULL);
     }
     if (res->n_maps == 0) return 0;
     for (int i = 0; i < N; i++) {
@@ -465,6 +516,7 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
         res->map_unit[m] = u;
         memcpy(res->ratemaps + (size_t)m * G2, w->maps + (size_t)u * G2, G2 * sizeof(float));
     }
+    lap(lp, TASK_PH_SCORE);
     return 0;
 }
 
@@ -486,7 +538,9 @@ static int result_matches(const TaskResult *res, const TaskConfig *cfg)
 
 int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
 {
-    double t0 = now_s(), t1 = t0, t2 = t0;
+    double t0 = now_s(), t1 = t0, t2 = t0, c0 = hooks && hooks->times ? cpu_s() : 0.0;
+    TaskTimes tt0;
+    if (hooks && hooks->times) tt0 = *hooks->times;
     TaskWork w;
     memset(&w, 0, sizeof w);
     int rc = -1;
@@ -513,9 +567,12 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
     if (st < 0) goto fail;
     w.train_run_s = t2 - t1;
     res->train_s = w.train_s0 + w.train_run_s;
+    Laps lp = laps_start(hooks);
     if (st == TASK_DONE) st = eval_errors(&w, cfg, res, hooks);
+    lap(&lp, TASK_PH_EVAL);
     if (st == TASK_DONE) st = rate_maps(&w, cfg, hooks);
-    if (st == TASK_DONE && score(&w, cfg, res) != 0) {
+    lap(&lp, TASK_PH_RATEMAP);
+    if (st == TASK_DONE && score(&w, cfg, res, &lp) != 0) {
         snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
         goto fail;
     }
@@ -527,6 +584,7 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
             goto fail;
         }
         if (rr == 1) st = TASK_PENDING;
+        lap(&lp, TASK_PH_REPLAY);
     }
     /* stopped during the evaluation: keep the trained network */
     if (st == TASK_PENDING && w.step > cfg->steps) save_state(&w, hooks, res);
@@ -539,6 +597,17 @@ fail:
 done:
     work_free(&w);
     res->wall_s = now_s() - t0;
+    if (hooks && hooks->times) {
+        /* setup: what the phases above did not count (allocation, frees) */
+        TaskTimes *tt = hooks->times;
+        double dw = res->wall_s, dc = cpu_s() - c0;
+        for (int p = 0; p < TASK_N_PHASES; p++) {
+            dw -= tt->wall[p] - tt0.wall[p];
+            dc -= tt->cpu[p] - tt0.cpu[p];
+        }
+        tt->wall[TASK_PH_SETUP] += dw;
+        tt->cpu[TASK_PH_SETUP] += dc;
+    }
     return rc;
 }
 
