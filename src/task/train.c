@@ -197,11 +197,19 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     w->null_on = cfg->null_shuffles > 0;
     rng_seed(&w->r_shuffle, (uint64_t)cfg->seed, RNG_SHUFFLE);
     what = "shuffle null";
-    if (w->null_on &&
-        gridnull_init(&w->null, w->N, cfg->null_units, cfg->null_shuffles,
-                      (size_t)cfg->ratemap_trajectories * (size_t)w->E, w->G, w->arena.xmin, w->arena.xmax,
-                      w->arena.ymin, w->arena.ymax, &w->r_shuffle) != 0)
-        goto fail;
+    if (w->null_on) {
+        /* the null's series streamed (two more rate-map passes after the
+         * scores, same results bit for bit; gridnull.h) when keeping it
+         * would outweigh the parameters, gradients and Adam (16 bytes a
+         * parameter) and streaming needs under a quarter of it */
+        size_t cap = (size_t)cfg->ratemap_trajectories * (size_t)w->E;
+        size_t kept = gridnull_bytes(w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, 0);
+        size_t streamed = gridnull_bytes(w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, 1);
+        int stream = kept > 16 * w->net.n_params && 4 * streamed <= kept;
+        if (gridnull_init_mode(&w->null, w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, w->arena.xmin,
+                               w->arena.xmax, w->arena.ymin, w->arena.ymax, &w->r_shuffle, stream) != 0)
+            goto fail;
+    }
     return 0;
 fail:
     snprintf(msg, len, "cannot set up the %s (bad settings or out of memory)", what);
@@ -442,14 +450,16 @@ static int eval_errors(TaskWork *w, const TaskConfig *cfg, TaskResult *res, cons
     return TASK_DONE;
 }
 
-/* Rate maps over ratemap_trajectories trajectories: w->maps (N, G, G).
+/* One pass over the rate-map trajectories (ratemap_trajectories of E
+ * steps, chunks of at most eval_batch, trajectories and noise from the
+ * RNG_RATEMAP stream, in this order): every pass sees the same forwards,
+ * bit for bit.  pass < 0: the rate maps (w->acc) and the null's series
+ * (gridnull_add); pass 0 / 1: the streamed null's passes (gridnull_stream).
  * Returns TASK_DONE or TASK_PENDING (stopped). */
-static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
+static int ratemap_pass(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h, int pass)
 {
-    Rng r; /* trajectories and noise of every chunk, in this order */
+    Rng r;
     rng_seed(&r, (uint64_t)cfg->seed, RNG_RATEMAP);
-    ratemap_acc_reset(&w->acc);
-    if (w->null_on) gridnull_reset(&w->null);
     int E = w->E;
     for (int done = 0; done < cfg->ratemap_trajectories;) {
         if (stopped(h)) return TASK_PENDING;
@@ -458,14 +468,30 @@ static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
         TrajBatch tb = traj_prefix(&w->eval, B);
         traj_generate(&tb, &w->arena, cfg, &r);
         forward(w, &tb, cfg->noise, &r, 0);
-        /* h_t (t = 1..E) of trajectory b at pos[b][t] */
+        /* h_t (t = 1..E) of trajectory b at pos[b][t]: samples
+         * (done + b) E + t - 1 of the concatenated series */
         for (int b = 0; b < B; b++) {
             const float *hb = rnn_hidden(&w->net, b, 1), *pb = tb.pos + ((size_t)b * (E + 1) + 1) * 2;
-            ratemap_acc_add(&w->acc, hb, pb, (size_t)E);
-            if (w->null_on) gridnull_add(&w->null, hb, pb, (size_t)E); /* the concatenated series */
+            if (pass < 0) {
+                ratemap_acc_add(&w->acc, hb, pb, (size_t)E);
+                if (w->null_on) gridnull_add(&w->null, hb, pb, (size_t)E);
+            } else {
+                gridnull_stream(&w->null, pass, hb, (size_t)(done + b) * (size_t)E, (size_t)E);
+            }
         }
         done += B;
     }
+    return TASK_DONE;
+}
+
+/* Rate maps over ratemap_trajectories trajectories: w->maps (N, G, G).
+ * Returns TASK_DONE or TASK_PENDING (stopped). */
+static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
+{
+    ratemap_acc_reset(&w->acc);
+    if (w->null_on) gridnull_reset(&w->null);
+    int st = ratemap_pass(w, cfg, h, -1);
+    if (st != TASK_DONE) return st;
     ratemap_acc_finish(&w->acc, w->maps, NULL);
     return TASK_DONE;
 }
@@ -480,8 +506,9 @@ static int rank_cmp(const void *pa, const void *pb)
     return (a->unit > b->unit) - (a->unit < b->unit);
 }
 
-/* Scores, summary and the saved maps. */
-static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, Laps *lp)
+/* Scores, summary, the null and the saved maps.  Returns TASK_DONE,
+ * TASK_PENDING (stopped during the streamed null's passes) or -1. */
+static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h, Laps *lp)
 {
     int N = w->N;
     size_t G2 = (size_t)w->G * w->G;
@@ -498,14 +525,25 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, Laps *lp)
          * lowers it to a quarter of the series when that is shorter) */
         GridNullSummary ns;
         long m = lround(cfg->null_min_shift / cfg->dt);
-        if (gridnull_run(&w->null, w->scorer, res->score60, m, cfg->null_percentile, &w->r_shuffle, res->grid_p,
-                         res->grid_null, &ns) != 0)
+        if (w->null.streamed) {
+            int passes = gridnull_plan(&w->null, res->score60, m, &w->r_shuffle);
+            if (passes < 0) return -1;
+            for (int p = 0; p < passes; p++) {
+                int st = ratemap_pass(w, cfg, h, p);
+                if (st != TASK_DONE) return st;
+            }
+            if (gridnull_finish(&w->null, w->scorer, res->score60, cfg->null_percentile, res->grid_p,
+                                res->grid_null, &ns) != 0)
+                return -1;
+        } else if (gridnull_run(&w->null, w->scorer, res->score60, m, cfg->null_percentile, &w->r_shuffle,
+                                res->grid_p, res->grid_null, &ns) != 0) {
             return -1;
+        }
         res->null_threshold = ns.threshold;
         res->grid_frac_null = ns.frac;
         lap(lp, TASK_PH_NULL);
     }
-    if (res->n_maps == 0) return 0;
+    if (res->n_maps == 0) return TASK_DONE;
     for (int i = 0; i < N; i++) {
         w->rank[i].score = res->score60[i];
         w->rank[i].unit = i;
@@ -517,7 +555,7 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, Laps *lp)
         memcpy(res->ratemaps + (size_t)m * G2, w->maps + (size_t)u * G2, G2 * sizeof(float));
     }
     lap(lp, TASK_PH_SCORE);
-    return 0;
+    return TASK_DONE;
 }
 
 /* 1 if res was allocated (result_alloc) for cfg, else 0. */
@@ -572,9 +610,12 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
     lap(&lp, TASK_PH_EVAL);
     if (st == TASK_DONE) st = rate_maps(&w, cfg, hooks);
     lap(&lp, TASK_PH_RATEMAP);
-    if (st == TASK_DONE && score(&w, cfg, res, &lp) != 0) {
-        snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
-        goto fail;
+    if (st == TASK_DONE) {
+        st = score(&w, cfg, res, hooks, &lp);
+        if (st < 0) {
+            snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
+            goto fail;
+        }
     }
     if (st == TASK_DONE && cfg->replay) {
         /* replay of the trained network (replay.h); 1 = stopped */
