@@ -43,7 +43,7 @@
  *             order of the stored path's binning; gridnull_finish scores.
  *             train.c replays the rate-map pass (same stream, same
  *             forwards, same bits) and streams when the stored activity
- *             would outweigh the parameters, gradients and Adam.
+ *             would add more than half of the model's own memory.
  *
  * Ownership: gridnull_init allocates every buffer (once per task);
  * gridnull_free releases them and is safe on a zeroed or failed GridNull.

@@ -200,12 +200,16 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     if (w->null_on) {
         /* the null's series streamed (two more rate-map passes after the
          * scores, same results bit for bit; gridnull.h) when keeping it
-         * would outweigh the parameters, gradients and Adam (16 bytes a
-         * parameter) and streaming needs under a quarter of it */
+         * would add more than half of the model's own memory (params,
+         * grads, Adam m and v: 16 bytes a parameter; the BPTT cache) and
+         * streaming needs under a quarter of it: at the defaults N <= 512
+         * streams (the 39 MB series against 54 MB of model at N = 512),
+         * N >= 1024 keeps the series (no extra passes) */
         size_t cap = (size_t)cfg->ratemap_trajectories * (size_t)w->E;
         size_t kept = gridnull_bytes(w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, 0);
         size_t streamed = gridnull_bytes(w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, 1);
-        int stream = kept > 16 * w->net.n_params && 4 * streamed <= kept;
+        size_t model = 16 * w->net.n_params + w->net.cache_n * sizeof(float);
+        int stream = 2 * kept > model && 4 * streamed <= kept;
         if (gridnull_init_mode(&w->null, w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, w->arena.xmin,
                                w->arena.xmax, w->arena.ymin, w->arena.ymax, &w->r_shuffle, stream) != 0)
             goto fail;
