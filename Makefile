@@ -99,6 +99,8 @@ core-probe:
 # The networks' element-wise loops (src/model/rnn_impl.inc) vectorise only with
 # GCC's dynamic cost model (-O2 uses "very cheap"): ~8% of a step at N = 512.
 $(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic
+# The same for the place-cell codes' float exp (its clamp is a select).
+$(BUILD)/obj/model/place.o: ALL_CFLAGS += -fvect-cost-model=dynamic
 
 $(BUILD)/libsweep.a: $(LIB_OBJ)
 	@rm -f $@
@@ -120,10 +122,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libsweep.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/libsweep.a $(LIBS)
 
-# The issue-7 step table: C step, sgemm-only and PyTorch side by side
-# (docs/performance.md).
+# The issue-7 step table: C step, sgemm-only and PyTorch side by side; then
+# whole tasks, C (timed by phase, against the sgemm-only bound) and the
+# PyTorch peer end to end (docs/performance.md).  TASK_ROWS="N:P:steps ..."
+# and TASK_TORCH_ROWS="N ..." choose the task rows (bench/run_task_table.sh).
+TASK_ROWS       ?= 128:256:3000 512:512:300 1024:512:100
+TASK_TORCH_ROWS ?= 128
 bench: $(BENCH_BIN)
 	BUILD=$(BUILD) PYTHON=$(PYTHON) bash bench/run_step_table.sh
+	BUILD=$(BUILD) PYTHON=$(PYTHON) ROWS="$(TASK_ROWS)" TORCH_ROWS="$(TASK_TORCH_ROWS)" bash bench/run_task_table.sh
 
 # `make test` and `make demo` install what is missing first, then re-enter
 # make so that pkg-config sees the freshly installed packages.

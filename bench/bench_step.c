@@ -11,12 +11,17 @@
  *   bench_step --table [--format md|tsv]     the issue-7 rows: (N, P) =
  *              (128,256) (512,512) (1024,512) (4096,512), B 200, T 20,
  *              leaky relu, cross-entropy place-cell loss
- *   bench_step --task [--N ..] [--P ..] [--steps 20] [--threads 1]
- *              one task_run (train.h) at default settings except those
- *              given (--set key=value for any other numeric setting): train_s, eval_s, evaluation cost as a fraction of
- *              training at the default 100000 steps, peak RSS (VmHWM)
- *              against parameters + gradients + Adam + the BPTT cache.
- *              Run one size per process (VmHWM only grows).
+ *   bench_step --task [--N ..] [--P ..] [--target dog] [--steps 20]
+ *              [--reps 10] [--threads 1] [--set key=value ...]
+ *              one whole task_run (train.h) at default settings except
+ *              those given (--set key=value for any other numeric
+ *              setting), timed by phase (TaskHooks.times: data, step,
+ *              log, eval, ratemap, score, null, replay, setup), between two
+ *              halves of the step benchmark at the same settings; prints
+ *              the split, the bound = steps x the sgemm-only time of one
+ *              training step and task / bound, and the peak RSS (VmHWM,
+ *              reset before the task) against parameters + gradients +
+ *              Adam + the BPTT cache.
  *
  * What is timed (docs/performance.md):
  *   step    rnn_forward + rnn_backward + adam_step on a batch made once
@@ -160,7 +165,7 @@ static long proc_status_kb(const char *key)
 /* ---- options -------------------------------------------------------- */
 
 typedef struct Opt {
-    int B, T, N, P, cell, act, threads, reps, warmup, steps;
+    int B, T, N, P, cell, act, target, threads, reps, warmup, steps;
     double noise;
     int table, task, tsv;
     int n_set;
@@ -180,13 +185,15 @@ static void usage(void)
             "usage: bench_step [--B n] [--T n] [--N n] [--P n] [--cell name] [--act name] [--threads n]\n"
             "                  [--reps n] [--warmup n] [--noise sigma] [--format md|tsv]\n"
             "       bench_step --table [--format md|tsv]\n"
-            "       bench_step --task [--N n] [--P n] [--steps n] [--threads n] [--set key=value ...]\n");
+            "       bench_step --task [--N n] [--P n] [--target name] [--steps n] [--reps n] [--threads n]\n"
+            "                  [--set key=value ...] [--format md|tsv]\n");
     exit(2);
 }
 
 static int parse(Opt *o, int argc, char **argv)
 {
-    *o = (Opt){.B = 200, .T = 20, .N = 512, .P = 512, .cell = CELL_LEAKY, .act = ACT_RELU, .threads = 1,
+    *o = (Opt){.B = 200, .T = 20, .N = 512, .P = 512, .cell = CELL_LEAKY, .act = ACT_RELU, .target = TARGET_GAUSSIAN,
+               .threads = 1,
                .reps = 10, .warmup = 2, .steps = 20, .noise = 0.0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -212,6 +219,9 @@ static int parse(Opt *o, int argc, char **argv)
             i++;
         } else if (strcmp(a, "--cell") == 0 && v) {
             if ((o->cell = enum_index(config_enum_CELL, v)) < 0) usage();
+            i++;
+        } else if (strcmp(a, "--target") == 0 && v) {
+            if ((o->target = enum_index(config_enum_TARGET, v)) < 0) usage();
             i++;
         } else if (strcmp(a, "--act") == 0 && v) {
             if ((o->act = enum_index(config_enum_ACT, v)) < 0) usage();
@@ -245,6 +255,7 @@ static void task_config(TaskConfig *cfg, const Opt *o)
     cfg->n_place = o->P;
     cfg->cell = o->cell;
     cfg->activation = o->act;
+    cfg->target = o->target;
     cfg->threads = o->threads;
     cfg->noise = o->noise;
 }
@@ -252,14 +263,19 @@ static void task_config(TaskConfig *cfg, const Opt *o)
 /* ---- the step benchmark --------------------------------------------- */
 
 typedef struct StepResult {
-    double step_ms, step_cpu_ms, sgemm_ms, sgemm_cpu_ms, data_ms, flops;
+    double step_ms, step_cpu_ms, sgemm_ms, sgemm_cpu_ms, data_ms, data_cpu_ms, flops;
     int n_gemm;
 } StepResult;
 
-static int bench_step(const Opt *o, StepResult *out)
+/* The step benchmark at o's shapes, or at the settings *base when given
+ * (the task mode: the same settings as the task). */
+static int bench_step(const Opt *o, const TaskConfig *base, StepResult *out)
 {
     TaskConfig cfg;
-    task_config(&cfg, o);
+    if (base)
+        cfg = *base;
+    else
+        task_config(&cfg, o);
     const char *key;
     char msg[200];
     if (config_validate(&cfg, &key, msg, sizeof msg) != 0) {
@@ -281,7 +297,8 @@ static int bench_step(const Opt *o, StepResult *out)
     rng_seed(&r_init, (uint64_t)cfg.seed, RNG_INIT);
     rng_seed(&r_traj, (uint64_t)cfg.seed, RNG_TRAIN_TRAJ);
     rng_seed(&r_noise, (uint64_t)cfg.seed, RNG_TRAIN_NOISE);
-    int B = o->B, T = o->T, N = o->N;
+    int B = cfg.batch, T = cfg.seq_len, N = cfg.hidden;
+    double noise_sd = cfg.noise;
     float *target = NULL, *p0 = NULL, *start = NULL, *noise = NULL;
     int rc = -1;
     if (arena_init(&arena, &cfg) != 0 || place_init(&pc, &cfg, &arena, &r_place) != 0) goto done;
@@ -293,18 +310,18 @@ static int bench_step(const Opt *o, StepResult *out)
     target = malloc((size_t)B * T * D * sizeof *target);
     p0 = malloc((size_t)B * D * sizeof *p0);
     start = malloc((size_t)B * 2 * sizeof *start);
-    noise = o->noise > 0 ? malloc((size_t)B * T * N * sizeof *noise) : NULL;
-    if (!target || !p0 || !start || (o->noise > 0 && !noise)) goto done;
+    noise = noise_sd > 0 ? malloc((size_t)B * T * N * sizeof *noise) : NULL;
+    if (!target || !p0 || !start || (noise_sd > 0 && !noise)) goto done;
 
     int reps = o->reps, n_all = o->warmup + reps;
     double *t_step = calloc((size_t)reps, sizeof(double)), *c_step = calloc((size_t)reps, sizeof(double));
     double *t_gemm = calloc((size_t)reps, sizeof(double)), *c_gemm = calloc((size_t)reps, sizeof(double));
-    double *t_data = calloc((size_t)reps, sizeof(double));
-    if (!t_step || !c_step || !t_gemm || !c_gemm || !t_data) goto done_t;
+    double *t_data = calloc((size_t)reps, sizeof(double)), *c_data = calloc((size_t)reps, sizeof(double));
+    if (!t_step || !c_step || !t_gemm || !c_gemm || !t_data || !c_data) goto done_t;
 
     for (int it = 0; it < n_all; it++) {
         /* data, as train.c makes it per step (timed apart) */
-        double w0 = wall();
+        double w0 = wall(), c0 = cpu();
         traj_generate(&tb, &arena, &cfg, &r_traj);
         for (int b = 0; b < B; b++) {
             const float *p = tb.pos + (size_t)b * (T + 1) * 2;
@@ -313,13 +330,15 @@ static int bench_step(const Opt *o, StepResult *out)
             place_encode(&pc, p + 2, (size_t)T, target + (size_t)b * T * D);
         }
         place_encode(&pc, start, (size_t)B, p0);
-        if (noise) rng_normal_fill(&r_noise, noise, (size_t)B * T * N, (float)o->noise);
-        double w1 = wall();
+        if (noise) rng_normal_fill(&r_noise, noise, (size_t)B * T * N, (float)noise_sd);
+        double w1 = wall(), c1 = cpu();
+        double c0d = c0;
 
         /* the step; the first one records its sgemm calls */
         if (it == 0) n_rec = 0;
         rec_on = it == 0;
-        double c1 = cpu();
+        double cdata = c1 - c0d;
+        c1 = cpu();
         w1 = wall();
         float loss = rnn_forward(&net, p0, tb.v, target, noise, B, T);
         if (rnn_backward(&net) != 0) goto done_t;
@@ -340,6 +359,7 @@ static int bench_step(const Opt *o, StepResult *out)
         if (it >= o->warmup) {
             int k = it - o->warmup;
             t_data[k] = w1 - w0;
+            c_data[k] = cdata;
             t_step[k] = w2 - w1;
             c_step[k] = c2 - c1;
             t_gemm[k] = w4 - w3;
@@ -351,6 +371,7 @@ static int bench_step(const Opt *o, StepResult *out)
     out->sgemm_ms = 1e3 * median(t_gemm, reps);
     out->sgemm_cpu_ms = 1e3 * median(c_gemm, reps);
     out->data_ms = 1e3 * median(t_data, reps);
+    out->data_cpu_ms = 1e3 * median(c_data, reps);
     double Bd = B, Td = T, Nd = N, Pd = D;
     out->flops = 3.0 * (2.0 * Bd * Td * (Nd * Nd + Nd * Pd + 2 * Nd) + 2.0 * Bd * Pd * Nd);
     rc = 0;
@@ -360,8 +381,9 @@ done_t:
     free(t_gemm);
     free(c_gemm);
     free(t_data);
+    free(c_data);
 done:
-    if (rc != 0) fprintf(stderr, "bench_step: setup or step failed (N %d P %d B %d T %d)\n", N, o->P, B, T);
+    if (rc != 0) fprintf(stderr, "bench_step: setup or step failed (N %d P %d B %d T %d)\n", N, cfg.n_place, B, T);
     free(target);
     free(p0);
     free(start);
@@ -377,10 +399,10 @@ static void print_header(int tsv)
 {
     if (tsv)
         printf("N\tP\tB\tT\tcell\tthreads\treps\tstep_ms\tstep_cpu_ms\tgflops\tsgemm_ms\tsgemm_cpu_ms\tratio\t"
-               "ratio_cpu\tdata_ms\tn_gemm\n");
+               "ratio_cpu\tdata_ms\tn_gemm\tdata_cpu_ms\n");
     else
         printf("| N | P | B | T | cell | thr | reps | step ms (cpu) | GFLOP/s | sgemm-only ms (cpu) | "
-               "step / sgemm (cpu) | + data ms |\n"
+               "step / sgemm (cpu) | + data ms (cpu) |\n"
                "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
@@ -388,30 +410,44 @@ static void print_row(const Opt *o, const StepResult *r, int tsv)
 {
     const char *cell = config_enum_CELL[o->cell];
     if (tsv)
-        printf("%d\t%d\t%d\t%d\t%s\t%d\t%d\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\n", o->N, o->P, o->B,
-               o->T, cell, o->threads, o->reps, r->step_ms, r->step_cpu_ms, r->flops / (r->step_ms * 1e6),
+        printf("%d\t%d\t%d\t%d\t%s\t%d\t%d\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\n", o->N, o->P,
+               o->B, o->T, cell, o->threads, o->reps, r->step_ms, r->step_cpu_ms, r->flops / (r->step_ms * 1e6),
                r->sgemm_ms, r->sgemm_cpu_ms, r->step_ms / r->sgemm_ms, r->step_cpu_ms / r->sgemm_cpu_ms, r->data_ms,
-               r->n_gemm);
+               r->n_gemm, r->data_cpu_ms);
     else
-        printf("| %d | %d | %d | %d | %s | %d | %d | %.2f (%.2f) | %.1f | %.2f (%.2f) | %.2f (%.2f) | %.2f |\n", o->N,
+        printf("| %d | %d | %d | %d | %s | %d | %d | %.2f (%.2f) | %.1f | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f) |\n", o->N,
                o->P, o->B, o->T, cell, o->threads, o->reps, r->step_ms, r->step_cpu_ms,
                r->flops / (r->step_ms * 1e6), r->sgemm_ms, r->sgemm_cpu_ms, r->step_ms / r->sgemm_ms,
-               r->step_cpu_ms / r->sgemm_cpu_ms, r->data_ms);
+               r->step_cpu_ms / r->sgemm_cpu_ms, r->data_ms, r->data_cpu_ms);
     fflush(stdout);
 }
 
-/* ---- the task benchmark: memory and evaluation cost ------------------ */
+/* ---- the task benchmark: time split, sgemm bound, memory ------------- */
 
+/* Reset this process's VmHWM to its current RSS (Linux >= 4.0:
+ * "5" to /proc/self/clear_refs).  Returns 0, or -1 if not possible. */
+static int reset_hwm(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return -1;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static const char *const phase_name[TASK_N_PHASES] = {"data", "step", "log", "eval", "ratemap", "score", "null",
+                                                      "replay", "setup"};
+
+/* One task_run at the settings of o, timed by phase (TaskHooks.times),
+ * between two halves of the step benchmark at the same settings (its
+ * sgemm-only replay gives the bound: steps x sgemm-only time of a step).
+ * VmHWM is reset before the task, so the peak is the task's. */
 static int bench_task(const Opt *o)
 {
     TaskConfig cfg;
     config_defaults(&cfg);
-    cfg.hidden = o->N;
-    cfg.n_place = o->P;
-    cfg.threads = o->threads;
+    task_config(&cfg, o);
     cfg.steps = o->steps;
     cfg.log_every = o->steps > 0 ? o->steps : 1;
-    cfg.noise = o->noise;
     for (int i = 0; i < o->n_set; i++) {
         char key[64];
         const char *eq = strchr(o->set[i], '=');
@@ -428,44 +464,97 @@ static int bench_task(const Opt *o)
         }
         config_set(&cfg, d, atof(eq + 1));
     }
+    /* the step benchmark, first half (also warms OpenBLAS up) */
+    Opt so = *o;
+    so.reps = o->reps > 1 ? o->reps / 2 : 1;
+    StepResult s1, s2;
+    memset(&s1, 0, sizeof s1);
+    memset(&s2, 0, sizeof s2);
+    if (bench_step(&so, &cfg, &s1) != 0) return -1;
+
+    int hwm_reset = reset_hwm() == 0;
     long hwm0 = proc_status_kb("VmHWM");
     TaskResult res;
     if (result_alloc(&res, &cfg) != 0) return -1;
-    int rc = task_run(&cfg, &res, NULL);
+    TaskTimes tt;
+    memset(&tt, 0, sizeof tt);
+    TaskHooks hooks = {.times = &tt};
+    double l0 = 0, l1 = 0;
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la) {
+        if (fscanf(la, "%lf", &l0) != 1) l0 = -1;
+        fclose(la);
+    }
+    double w0 = wall(), c0 = cpu();
+    int rc = task_run(&cfg, &res, &hooks);
+    double task_w = wall() - w0, task_c = cpu() - c0;
     long hwm1 = proc_status_kb("VmHWM");
-    long rss_left = 0; /* after result_free below: what the task leaves resident */
     if (rc != 0 || res.status != TASK_DONE) {
         fprintf(stderr, "bench_step: task failed: %s\n", res.message);
         result_free(&res);
         return -1;
     }
+    result_free(&res);
+    long rss_left = proc_status_kb("VmRSS");
+    la = fopen("/proc/loadavg", "r");
+    if (la) {
+        if (fscanf(la, "%lf", &l1) != 1) l1 = -1;
+        fclose(la);
+    }
+    /* second half of the step benchmark */
+    so.reps = o->reps - so.reps > 0 ? o->reps - so.reps : 1;
+    so.warmup = 1;
+    if (bench_step(&so, &cfg, &s2) != 0) return -1;
+    double sg_c = 0.5 * (s1.sgemm_cpu_ms + s2.sgemm_cpu_ms) * 1e-3; /* s per step */
+    double sg_w = 0.5 * (s1.sgemm_ms + s2.sgemm_ms) * 1e-3;
+    double st_c = 0.5 * (s1.step_cpu_ms + s2.step_cpu_ms) * 1e-3;
+    double bound_c = cfg.steps * sg_c, bound_w = cfg.steps * sg_w;
+
     /* the model's own memory, the denominator: params + grads + Adam m, v
      * (4 n_params floats) and the BPTT cache for the training shape
      * (B, T): (3N + 2D + 2) B T + (7N + D) B floats (docs/model-rnn.md;
-     * padding of each view to 64 bytes left out).  task_run's cache is the
-     * larger of that and the forward-only layout of evaluation,
-     * (N + D + 2) eval_batch E + (3N + D) eval_batch floats, in one block. */
-    double N = cfg.hidden, D = cfg.n_place, B = cfg.batch, T = cfg.seq_len, E = config_eval_len(&cfg);
-    double Be = cfg.eval_batch;
+     * padding of each view to 64 bytes left out). */
+    double N = cfg.hidden, D = cfg.target == TARGET_CARTESIAN ? 2 : cfg.n_place, B = cfg.batch, T = cfg.seq_len;
     double n_params = N * D + 2 * N + N * N + D * N;
     double params_b = 4.0 * n_params * 4;
     double cache_train_b = 4.0 * ((3 * N + 2 * D + 2) * B * T + (7 * N + D) * B);
-    double cache_fwd_b = 4.0 * ((N + D + 2) * Be * E + (3 * N + D) * Be);
-    double cache_b = cache_train_b > cache_fwd_b ? cache_train_b : cache_fwd_b;
-    double per_step = res.train_s / (o->steps + 1); /* steps + 1 forwards, steps backwards */
-    double def_steps = 100000; /* settings.def default */
-    double train_s = res.train_s, eval_s = res.eval_s;
-    result_free(&res);
-    rss_left = proc_status_kb("VmRSS");
-    printf("| N | P | steps | train s | eval+score s | train s/step | eval / (train at %g steps) | "
-           "VmHWM MB (start; RSS after) | params+grads+Adam MB | BPTT cache MB (B %g, T %g) | cache allocated MB | "
-           "HWM-start / (params+grads+Adam+BPTT cache) |\n",
-           def_steps, B, T);
-    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    printf("| %d | %d | %d | %.2f | %.2f | %.4f | %.5f | %.1f (%.1f; %.1f) | %.1f | %.1f | %.1f | %.2f |\n",
-           cfg.hidden, cfg.n_place, o->steps, train_s, eval_s, per_step, eval_s / (per_step * def_steps), hwm1 / 1024.0, hwm0 / 1024.0, rss_left / 1024.0,
-           params_b / 1048576.0, cache_train_b / 1048576.0, cache_b / 1048576.0,
-           (hwm1 - hwm0) * 1024.0 / (params_b + cache_train_b));
+    double mem_ratio = (hwm1 - hwm0) * 1024.0 / (params_b + cache_train_b);
+
+    time_t now = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    if (o->tsv) {
+        printf("N\tP\ttarget\tsteps\tratemap_traj\ttask_wall_s\ttask_cpu_s");
+        for (int p = 0; p < TASK_N_PHASES; p++) printf("\t%s_wall_s\t%s_cpu_s", phase_name[p], phase_name[p]);
+        printf("\tsgemm_step_ms\tsgemm_step_cpu_ms\tstep_alone_cpu_ms\tbound_cpu_s\tratio_cpu\tratio_wall\t"
+               "hwm_mb\tmodel_mb\tmem_ratio\tload0\tload1\n");
+        printf("%d\t%d\t%s\t%d\t%d\t%.3f\t%.3f", cfg.hidden, cfg.n_place, config_enum_TARGET[cfg.target], cfg.steps,
+               cfg.ratemap_trajectories, task_w, task_c);
+        for (int p = 0; p < TASK_N_PHASES; p++) printf("\t%.3f\t%.3f", tt.wall[p], tt.cpu[p]);
+        printf("\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\n", sg_w * 1e3, sg_c * 1e3,
+               st_c * 1e3, bound_c, task_c / bound_c, task_w / bound_w, (hwm1 - hwm0) / 1024.0,
+               (params_b + cache_train_b) / 1048576.0, mem_ratio, l0, l1);
+        return 0;
+    }
+    printf("bench_step --task: %s, N %d, P %d (%s), B %d, T %d, %d steps, %d rate-map trajectories, %d shuffles, "
+           "replay %s, threads %d; load average %.2f before, %.2f after\n\n",
+           when, cfg.hidden, cfg.n_place, config_enum_TARGET[cfg.target], cfg.batch, cfg.seq_len, cfg.steps,
+           cfg.ratemap_trajectories, cfg.null_shuffles, cfg.replay ? "on" : "off", cfg.threads, l0, l1);
+    printf("| phase | wall s | cpu s | share of cpu | cpu ms per training step |\n|---|---|---|---|---|\n");
+    for (int p = 0; p < TASK_N_PHASES; p++)
+        printf("| %s | %.3f | %.3f | %.1f%% | %.3f |\n", phase_name[p], tt.wall[p], tt.cpu[p],
+               100.0 * tt.cpu[p] / task_c, cfg.steps > 0 ? 1e3 * tt.cpu[p] / cfg.steps : 0.0);
+    printf("| **task** | %.3f | %.3f | 100%% | %.3f |\n", task_w, task_c,
+           cfg.steps > 0 ? 1e3 * task_c / cfg.steps : 0.0);
+    printf("\nsgemm-only replay of one training step: %.3f ms (cpu %.3f; step alone %.3f cpu), medians of 2 x %d "
+           "repetitions around the task\n",
+           sg_w * 1e3, sg_c * 1e3, st_c * 1e3, so.reps);
+    printf("bound = %d steps x sgemm-only = %.3f s (cpu %.3f)\n", cfg.steps, bound_w, bound_c);
+    printf("task / bound: %.3f (cpu %.3f)\n", task_w / bound_w, task_c / bound_c);
+    printf("memory: VmHWM %.1f MB (%s%.1f MB before the task; RSS %.1f MB after it freed), model (params + grads "
+           "+ Adam + BPTT cache) %.1f MB, (HWM - before) / model = %.2f\n",
+           hwm1 / 1024.0, hwm_reset ? "reset to " : "not reset: ", hwm0 / 1024.0, rss_left / 1024.0,
+           (params_b + cache_train_b) / 1048576.0, mem_ratio);
     return 0;
 }
 
@@ -490,14 +579,14 @@ int main(int argc, char **argv)
             r.N = rows[i][0], r.P = rows[i][1], r.reps = rows[i][2], r.warmup = rows[i][3];
             StepResult s;
             memset(&s, 0, sizeof s);
-            if (bench_step(&r, &s) != 0) return 1;
+            if (bench_step(&r, NULL, &s) != 0) return 1;
             print_row(&r, &s, o.tsv);
         }
         return 0;
     }
     StepResult s;
     memset(&s, 0, sizeof s);
-    if (bench_step(&o, &s) != 0) return 1;
+    if (bench_step(&o, NULL, &s) != 0) return 1;
     print_row(&o, &s, o.tsv);
     return 0;
 }

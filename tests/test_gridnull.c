@@ -392,9 +392,87 @@ static void test_cost(void)
     free(act);
 }
 
+/* The streamed way (gridnull_plan, two passes of gridnull_stream,
+ * gridnull_finish) gives the stored way's null, p-values, flags and summary
+ * bit for bit, whatever the chunking of the replayed series; and the
+ * shortcuts: no eligible unit, a stored GridNull refused by the streamed
+ * calls and the reverse. */
+static void test_streamed(void)
+{
+    enum { N = 40, H = 3, S = 300, KEEP = 16 };
+    GridScorer *sc = grid_scorer_new(G, SCORE_MEAN_DIFF);
+    float *maps = malloc((size_t)N * G * G * sizeof *maps), score[N], p1[N], p2[N];
+    signed char f1[N], f2[N];
+    Synth s;
+    int ok = sc && maps && synth_make(&s, N, H, 100, 50, 7) == 0 && synth_scores(&s, sc, maps, score) == 0;
+    TEST_CHECK(ok, "setup");
+    if (!ok) {
+        free(maps);
+        grid_scorer_free(sc);
+        return;
+    }
+    const size_t chunks[] = {1, 7, 40, 5000};
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        GridNull a, b;
+        Rng ra, rb;
+        GridNullSummary sa, sb;
+        TEST_CHECK(gn_init(&a, &s, KEEP, S, 900, &ra) == 0, "stored init");
+        rng_seed(&rb, 900, RNG_SHUFFLE);
+        TEST_CHECK(gridnull_init_mode(&b, s.N, KEEP, S, s.n, G, s.arena.xmin, s.arena.xmax, s.arena.ymin,
+                                      s.arena.ymax, &rb, 1) == 0 && b.act == NULL && b.streamed,
+                   "streamed init keeps no activity");
+        TEST_CHECK(memcmp(a.unit, b.unit, (size_t)a.U * sizeof *a.unit) == 0, "same kept units");
+        for (size_t j = 0; j < s.n; j += 33) /* the series' positions in uneven pieces */
+            gridnull_add(&b, NULL, s.pos + 2 * j, s.n - j < 33 ? s.n - j : 33);
+        TEST_CHECK(gridnull_run(&a, sc, score, 500, 95.0, &ra, p1, f1, &sa) == 0, "stored run");
+        int passes = gridnull_plan(&b, score, 500, &rb);
+        TEST_CHECK(passes == 2, "two passes (%d)", passes);
+        for (int pass = 0; pass < passes; pass++)
+            for (size_t j = 0; j < s.n; j += chunks[c]) {
+                size_t m = s.n - j < chunks[c] ? s.n - j : chunks[c];
+                gridnull_stream(&b, pass, s.act + j * (size_t)N, j, m);
+            }
+        TEST_CHECK(gridnull_finish(&b, sc, score, 95.0, p2, f2, &sb) == 0, "finish");
+        TEST_CHECK(memcmp(a.null, b.null, S * sizeof *a.null) == 0, "chunk %zu: null scores bit for bit", chunks[c]);
+        TEST_CHECK(memcmp(p1, p2, sizeof p1) == 0 && memcmp(f1, f2, sizeof f1) == 0, "chunk %zu: p, flags",
+                   chunks[c]);
+        TEST_CHECK(memcmp(&sa, &sb, sizeof sa) == 0, "chunk %zu: summary (threshold %g %g)", chunks[c],
+                   sa.threshold, sb.threshold);
+        TEST_CHECK(gridnull_maps(&b, a.pick, a.shift, 1, maps) == -1 &&
+                       gridnull_run(&b, sc, score, 500, 95.0, &rb, p2, f2, &sb) == -1 &&
+                       gridnull_plan(&a, score, 500, &ra) == -1 &&
+                       gridnull_finish(&a, sc, score, 95.0, p2, f2, &sb) == -1,
+                   "each way refuses the other's calls");
+        gridnull_free(&a);
+        gridnull_free(&b);
+    }
+    /* no eligible unit: no passes, NaN p, flags -1 */
+    GridNull b;
+    Rng rb;
+    float nan_score[N];
+    for (int u = 0; u < N; u++) nan_score[u] = NAN;
+    rng_seed(&rb, 901, RNG_SHUFFLE);
+    GridNullSummary sb;
+    TEST_CHECK(gridnull_init_mode(&b, s.N, KEEP, S, s.n, G, s.arena.xmin, s.arena.xmax, s.arena.ymin, s.arena.ymax,
+                                  &rb, 1) == 0, "init");
+    gridnull_add(&b, NULL, s.pos, s.n);
+    TEST_CHECK(gridnull_plan(&b, nan_score, 500, &rb) == 0, "no eligible unit: no passes");
+    TEST_CHECK(gridnull_finish(&b, sc, nan_score, 95.0, p2, f2, &sb) == 0 && isnan(p2[0]) && f2[0] == -1 &&
+                   isnan(sb.threshold) && sb.n_null == 0,
+               "no null");
+    TEST_CHECK(gridnull_bytes(N, KEEP, S, s.n, G, 0) == (size_t)KEEP * s.n * 4 + s.n * 8 &&
+                   gridnull_bytes(N, KEEP, S, s.n, G, 1) == s.n * 4 + (size_t)S * G * G * 12,
+               "gridnull_bytes");
+    gridnull_free(&b);
+    synth_free(&s);
+    free(maps);
+    grid_scorer_free(sc);
+}
+
 int main(void)
 {
     test_helpers();
+    test_streamed();
     test_maps();
     test_classify();
     test_rules();

@@ -131,9 +131,12 @@ static void test_codes(int target, int shape)
         }
         top_bad += fabs(dec[2 * j] - mx) > 1e-6 || fabs(dec[2 * j + 1] - my) > 1e-6;
         err += hypot(dec[2 * j] - x, dec[2 * j + 1] - y);
-        /* against the formula written out, every cell, 50 positions:
-         * float rounding of the code, relative 6e-8, plus 1e-9 absolute
-         * for the DoG's cancellation of two near-equal softmaxes */
+        /* against the formula written out in double with libm's exp,
+         * every cell, 50 positions: the float exponentials (2.5e-7) and
+         * the float code, relative 1e-6, plus 1e-9 absolute for the DoG's
+         * cancellation of two near-equal softmaxes and for the float
+         * argument of the exponential (relative error |x| 6e-8, large
+         * only where the code is tiny) */
         if (j < 50 && ref) {
             formula(&pc, x, y, ref);
             for (int i = 0; i < P; i++) {
@@ -167,6 +170,54 @@ done:
     free(dec);
     place_free(&pc);
     TEST_CHECK(pc.centres == NULL && pc.work == NULL, "free clears");
+}
+
+/* place_expf (through place_expf_fill) against libm's double exp: max
+ * relative error over 2^20 points spread over [-64, 0] plus the endpoints
+ * and a tiny argument, and exactly 0 below the cut at -64. */
+static void test_expf(void)
+{
+    const size_t n = (size_t)1 << 20;
+    float *x = malloc((n + 8) * sizeof *x), *y = malloc((n + 8) * sizeof *y);
+    if (!x || !y) {
+        TEST_CHECK(0, "alloc");
+        free(x);
+        free(y);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) x[i] = (float)(-64.0 * (double)i / (double)(n - 1));
+    x[n] = -0.0f;
+    x[n + 1] = 0.0f;
+    x[n + 2] = -1e-30f;
+    x[n + 3] = -64.0f;
+    x[n + 4] = -64.0001f;
+    x[n + 5] = -100.0f;
+    x[n + 6] = -1e30f;
+    x[n + 7] = -INFINITY;
+    place_expf_fill(x, y, n + 8);
+    double worst = 0, at = 0;
+    for (size_t i = 0; i < n + 4; i++) {
+        double e = exp((double)x[i]), rel = fabs((double)y[i] - e) / e;
+        if (rel > worst) {
+            worst = rel;
+            at = x[i];
+        }
+    }
+    printf("place_expf: max relative error %.3g (at x = %.6g) over [-64, 0]\n", worst, at);
+    TEST_CHECK(worst < 2e-7, "place_expf: relative error %g > 2e-7 at %g", worst, at);
+    TEST_CHECK(y[n] == 1.0f && y[n + 1] == 1.0f && y[n + 2] == 1.0f, "place_expf(0) = 1");
+    TEST_CHECK(y[n + 4] == 0.0f && y[n + 5] == 0.0f && y[n + 6] == 0.0f && y[n + 7] == 0.0f,
+               "place_expf: 0 below -64");
+    /* vectorised blocks and a scalar tail give the same bits */
+    float one[1];
+    int same = 1;
+    for (size_t i = 0; i < n + 8; i += 4099) {
+        place_expf_fill(x + i, one, 1);
+        same &= memcmp(one, y + i, sizeof one) == 0;
+    }
+    TEST_CHECK(same, "place_expf: scalar and vector paths agree");
+    free(x);
+    free(y);
 }
 
 /* Decoding logits: top-k by value for small and large k, against a brute
@@ -276,6 +327,7 @@ int main(void)
     test_codes(TARGET_DOG, ARENA_SQUARE);
     test_codes(TARGET_GAUSSIAN, ARENA_TMAZE);
     test_codes(TARGET_DOG, ARENA_CIRCLE);
+    test_expf();
     test_topk();
     test_cartesian_and_errors();
     return test_summary("test_place");

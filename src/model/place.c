@@ -2,12 +2,19 @@
  * decoding.
  *
  * Legend: P place cells, D output width (P, or 2 for cartesian), n
- * positions, k decode_k.
+ * positions, k decode_k, L = PLACE_BLOCK lanes of a vectorised block.
  *
  * Codes after Sorscher et al. 2019 (place_cells.py, read for the
  * conventions): Gaussian softmax over -|x - c|^2 / (2 sigma^2); DoG as the
  * difference of two such softmaxes with sigma2^2 = surround_scale sigma^2,
  * shifted by |min| and renormalised.
+ *
+ * Precision (docs/performance.md, "Target precision"): the squared
+ * distances, their minimum and the normalising sums are double; the
+ * exponentials and the codes are float (place_expf below, max relative
+ * error 1e-7 against libm's double exp, tests/test_place.c).  The codes
+ * differ from the all-double computation (libm exp) by at most
+ * 1e-6 * code + 1e-9, the tolerance test_place.c asserts.
  */
 #include "model/place.h"
 
@@ -15,90 +22,177 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* exp(x) for x <= 0 in double, vectorisable (libm's exp is a call):
- * x = max(x, -700) (written branch-free: (x - 700 + |x + 700|) / 2; the
- * result is then < 1e-304, i.e. 0 next to the softmax peak exp(0) = 1);
- * x = k ln2 + r with k = round(x / ln2) (by adding 1.5 * 2^52) and
- * |r| <= ln2 / 2; exp(r) by its Taylor series to r^10 (remainder
- * r^11 / 11! < 3e-13); 2^k from the exponent bits, taken from the
- * low bits of the rounded x / ln2 + 1.5 * 2^52.  Measured error < 4e-13. */
-static inline double place_exp(double x)
+/* exp_all (the bulk of the codes' time) and place_expf_fill are compiled
+ * twice on x86-64 with GCC: for the baseline (SSE2, 4 floats a vector) and for AVX2 (8), chosen
+ * at load time by the CPU (ifunc).  The two give the same bits: the loop
+ * is element-wise, and AVX2 without FMA (not enabled by "avx2") rounds
+ * every operation as SSE2 does (test_place: vector and scalar paths
+ * agree, and the codes' tolerance holds on either). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define PLACE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PLACE_CLONES
+#endif
+
+/* exp(x) for x <= 0 in float, vectorisable at -O2 (the Makefile gives
+ * place.o GCC's dynamic cost model, as rnn.o, so the selects vectorise):
+ *   x < -64: 0 (exp(-64) = 1.6e-28; the double code gave at most that, an
+ *     absolute difference far below the codes' tolerance 1e-9; the cut keeps
+ *     every product of the normalisation, e * (1 / sum) >= 1.6e-28 / 65536,
+ *     out of the denormal range, whose arithmetic costs ~100 cycles a
+ *     result on x86);
+ *   x = k ln2 + r, k = round(x / ln2) (by adding 1.5 * 2^23), |r| <= ln2/2,
+ *     r = (x - k ln2_hi) - k ln2_lo (Cody & Waite 1980: ln2_hi has 9
+ *     significant bits, so k ln2_hi is exact for |k| <= 126);
+ *   exp(r) by its Taylor series to r^7 (remainder r^8 / 8! < 5.3e-9);
+ *   2^k from the exponent bits (k >= -93 after the clamp: a normal float).
+ * Measured max relative error against double exp over [-64, 0]: 9.8e-8
+ * (test_place.c checks < 2e-7 on 2^20 points). */
+static inline float place_expf(float x)
 {
-    x = 0.5 * (x - 700.0 + fabs(x + 700.0));
-    double t = x * 1.4426950408889634 + 0x1.8p52;
-    double k = t - 0x1.8p52;
-    double r = x - k * 0.6931471805599453;
-    double p = 1.0 / 3628800;
-    p = 1.0 / 362880 + r * p;
-    p = 1.0 / 40320 + r * p;
-    p = 1.0 / 5040 + r * p;
-    p = 1.0 / 720 + r * p;
-    p = 1.0 / 120 + r * p;
-    p = 1.0 / 24 + r * p;
-    p = 1.0 / 6 + r * p;
-    p = 0.5 + r * p;
-    p = 1.0 + r * p;
-    p = 1.0 + r * p;
-    uint64_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    bits = (bits + 1023) << 52;
-    double s2k;
+    /* the clamp and the zero on the bits (a float select does not
+     * vectorise at -O2: it may trap): for x <= 0 a larger magnitude is a
+     * larger unsigned pattern; 0xC2800000 is -64.0f, +0 is below it */
+    uint32_t xb;
+    memcpy(&xb, &x, sizeof xb);
+    uint32_t keep = xb > 0xC2800000u ? 0u : 0xFFFFFFFFu;
+    xb = xb > 0xC2800000u ? 0xC2800000u : xb;
+    float xc;
+    memcpy(&xc, &xb, sizeof xc);
+    float t = xc * 1.44269504f + 0x1.8p23f;
+    float k = t - 0x1.8p23f;
+    float r = (xc - k * 0.693359375f) - k * -2.12194440e-4f;
+    float p = 1.0f / 5040;
+    p = 1.0f / 720 + r * p;
+    p = 1.0f / 120 + r * p;
+    p = 1.0f / 24 + r * p;
+    p = 1.0f / 6 + r * p;
+    p = 0.5f + r * p;
+    p = 1.0f + r * p;
+    p = 1.0f + r * p;
+    int32_t ki;
+    memcpy(&ki, &t, sizeof ki);
+    ki = (ki - 0x4B400000) + 127; /* t's low bits hold k: 1.5 * 2^23 is 0x4B400000 */
+    uint32_t bits = (uint32_t)ki << 23;
+    float s2k;
     memcpy(&s2k, &bits, sizeof s2k);
-    return p * s2k;
+    float y = p * s2k;
+    uint32_t yb;
+    memcpy(&yb, &y, sizeof yb);
+    yb &= keep;
+    memcpy(&y, &yb, sizeof y);
+    return y;
 }
 
-enum { PLACE_BLOCK = 16 };  /* cells per vectorised block */
+PLACE_CLONES void place_expf_fill(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = place_expf(x[i]);
+}
+
+enum { PLACE_BLOCK = 16 };  /* L: cells per vectorised block */
+
+
 
 /* The loops over cells run in blocks of PLACE_BLOCK with a constant trip
  * count and restrict pointers, which GCC vectorises at -O2; the tail of P
- * runs the same expression scalar. */
+ * runs the same expression scalar (same operations, same bits). */
 
-/* d2[i] = (x - cx[i])^2 + (y - cy[i])^2 */
-static void d2_block(const double *restrict cx, const double *restrict cy, double x, double y,
+/* d2[i] = (x - cx[i])^2 + (y - cy[i])^2, double: x - cx[i] of two floats
+ * is exact in double, so d2 carries one rounding. */
+static void d2_block(const float *restrict cx, const float *restrict cy, double x, double y,
                      double *restrict d2)
 {
     for (int i = 0; i < PLACE_BLOCK; i++) {
-        double dx = x - cx[i], dy = y - cy[i];
+        double dx = x - (double)cx[i], dy = y - (double)cy[i];
         d2[i] = dx * dx + dy * dy;
     }
 }
 
-/* e[i] = exp(g * (z[i] - m)) */
-static void exp_block(const double *restrict z, double m, double g, double *restrict e)
+/* e[i] = exp(g * (d2[i] - m)): the argument in double, rounded to float
+ * once, then place_expf. */
+static void exp_block(const double *restrict d2, double m, double g, float *restrict e)
 {
-    for (int i = 0; i < PLACE_BLOCK; i++) e[i] = place_exp(g * (z[i] - m));
+    for (int i = 0; i < PLACE_BLOCK; i++) e[i] = place_expf((float)(g * (d2[i] - m)));
 }
 
-static void d2_all(const double *cx, const double *cy, double x, double y, double *d2, int P)
+static void d2_all(const float *cx, const float *cy, double x, double y, double *d2, int P)
 {
     int i = 0;
     for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) d2_block(cx + i, cy + i, x, y, d2 + i);
-    for (; i < P; i++) d2[i] = (x - cx[i]) * (x - cx[i]) + (y - cy[i]) * (y - cy[i]);
+    for (; i < P; i++) {
+        double dx = x - (double)cx[i], dy = y - (double)cy[i];
+        d2[i] = dx * dx + dy * dy;
+    }
 }
 
-static void exp_all(const double *z, double m, double g, double *e, int P)
+PLACE_CLONES static void exp_all(const double *d2, double m, double g, float *e, int P)
 {
     int i = 0;
-    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) exp_block(z + i, m, g, e + i);
-    for (; i < P; i++) e[i] = place_exp(g * (z[i] - m));
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) exp_block(d2 + i, m, g, e + i);
+    for (; i < P; i++) e[i] = place_expf((float)(g * (d2[i] - m)));
 }
 
-/* Sum with four partial sums (breaks the add latency chain). */
-static double sum_all(const double *v, int P)
+/* Sum in double with four partial sums (breaks the add latency chain). */
+static double sum_all(const float *v, int P)
 {
     double s[4] = {0, 0, 0, 0};
     int i = 0;
     for (; i + 4 <= P; i += 4)
-        for (int l = 0; l < 4; l++) s[l] += v[i + l];
-    for (; i < P; i++) s[0] += v[i];
+        for (int l = 0; l < 4; l++) s[l] += (double)v[i + l];
+    for (; i < P; i++) s[0] += (double)v[i];
     return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-static double min_all(const double *v, int P)
+/* Minimum of v (P); exact, so the order of the comparisons does not
+ * matter: SSE2 minpd / minps over four vectors of lanes, scalar elsewhere
+ * and for the tail (GCC does not vectorise a float min reduction without
+ * -ffinite-math-only; a scalar chain costs minsd's latency per cell).
+ * No NaN reaches these (finite positions and centres). */
+static double min_all_d(const double *v, int P)
 {
     double m = INFINITY;
-    for (int i = 0; i < P; i++) m = v[i] < m ? v[i] : m;
+    int i = 0;
+#ifdef __SSE2__
+    if (P >= 8) {
+        __m128d a = _mm_loadu_pd(v), b = _mm_loadu_pd(v + 2), c = _mm_loadu_pd(v + 4), d = _mm_loadu_pd(v + 6);
+        for (i = 8; i + 8 <= P; i += 8) {
+            a = _mm_min_pd(a, _mm_loadu_pd(v + i));
+            b = _mm_min_pd(b, _mm_loadu_pd(v + i + 2));
+            c = _mm_min_pd(c, _mm_loadu_pd(v + i + 4));
+            d = _mm_min_pd(d, _mm_loadu_pd(v + i + 6));
+        }
+        double l[2];
+        _mm_storeu_pd(l, _mm_min_pd(_mm_min_pd(a, b), _mm_min_pd(c, d)));
+        m = l[0] < l[1] ? l[0] : l[1];
+    }
+#endif
+    for (; i < P; i++) m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+static float min_all_f(const float *v, int P)
+{
+    float m = INFINITY;
+    int i = 0;
+#ifdef __SSE2__
+    if (P >= 16) {
+        __m128 a = _mm_loadu_ps(v), b = _mm_loadu_ps(v + 4), c = _mm_loadu_ps(v + 8), d = _mm_loadu_ps(v + 12);
+        for (i = 16; i + 16 <= P; i += 16) {
+            a = _mm_min_ps(a, _mm_loadu_ps(v + i));
+            b = _mm_min_ps(b, _mm_loadu_ps(v + i + 4));
+            c = _mm_min_ps(c, _mm_loadu_ps(v + i + 8));
+            d = _mm_min_ps(d, _mm_loadu_ps(v + i + 12));
+        }
+        float l[4];
+        _mm_storeu_ps(l, _mm_min_ps(_mm_min_ps(a, b), _mm_min_ps(c, d)));
+        for (int k = 0; k < 4; k++) m = l[k] < m ? l[k] : m;
+    }
+#endif
+    for (; i < P; i++) m = v[i] < m ? v[i] : m;
     return m;
 }
 
@@ -121,8 +215,9 @@ int place_init(PlaceCells *pc, const TaskConfig *cfg, const Arena *a, Rng *r)
     pc->k = cfg->decode_k < 1 ? 1 : cfg->decode_k > pc->P ? pc->P : cfg->decode_k;
     pc->centres = malloc((size_t)pc->P * 2 * sizeof *pc->centres);
     pc->work = malloc((size_t)pc->P * 4 * sizeof *pc->work);
+    pc->d2 = malloc((size_t)pc->P * sizeof *pc->d2);
     pc->top = malloc((size_t)pc->P * sizeof *pc->top);
-    if (!pc->centres || !pc->work || !pc->top) goto fail;
+    if (!pc->centres || !pc->work || !pc->d2 || !pc->top) goto fail;
     for (int i = 0; i < pc->P; i++) {
         double x, y;
         arena_sample(a, r, &x, &y);
@@ -141,6 +236,7 @@ void place_free(PlaceCells *pc)
 {
     free(pc->centres);
     free(pc->work);
+    free(pc->d2);
     free(pc->top);
     *pc = (PlaceCells){0};
 }
@@ -150,7 +246,8 @@ int place_dim(const PlaceCells *pc)
     return pc->dim;
 }
 
-/* One position (x, y) -> code (P).  Internally double:
+/* One position (x, y) -> code (P).  Distances and sums in double, the
+ * exponentials and the code in float:
  *   d2_i = |x - c_i|^2, m = min_i d2_i
  *   e1_i = exp(-(d2_i - m) / (2 sigma^2)),  p1 = e1 / sum(e1)   (stable softmax)
  * gaussian: code = p1
@@ -159,29 +256,34 @@ int place_dim(const PlaceCells *pc)
 static void encode_one(const PlaceCells *pc, double x, double y, float *code)
 {
     const int P = pc->P;
-    const double *cx = pc->work, *cy = pc->work + P; /* (P), (P) */
-    double *d2 = pc->work + 2 * (size_t)P;          /* (P) */
-    double *e2 = pc->work + 3 * (size_t)P;          /* (P) */
+    const float *cx = pc->work, *cy = pc->work + P; /* (P), (P) */
+    float *e1 = pc->work + 2 * (size_t)P;          /* (P) */
+    float *e2 = pc->work + 3 * (size_t)P;          /* (P) */
+    double *d2 = pc->d2;                            /* (P) */
     d2_all(cx, cy, x, y, d2, P);
-    double m = min_all(d2, P);
+    double m = min_all_d(d2, P);
     double g1 = -1.0 / (2 * pc->sigma * pc->sigma);
     if (pc->target == TARGET_GAUSSIAN) {
-        exp_all(d2, m, g1, d2, P);
-        double inv = 1.0 / sum_all(d2, P);
-        for (int i = 0; i < P; i++) code[i] = (float)(d2[i] * inv);
+        exp_all(d2, m, g1, e1, P);
+        float inv = (float)(1.0 / sum_all(e1, P));
+        for (int i = 0; i < P; i++) code[i] = e1[i] * inv;
         return;
     }
     double g2 = g1 / pc->surround;
     exp_all(d2, m, g2, e2, P);
-    exp_all(d2, m, g1, d2, P);
-    double inv1 = 1.0 / sum_all(d2, P), inv2 = 1.0 / sum_all(e2, P);
-    for (int i = 0; i < P; i++) d2[i] = d2[i] * inv1 - e2[i] * inv2;
-    double qmin = min_all(d2, P);
-    for (int i = 0; i < P; i++) d2[i] -= qmin;
-    double sq = sum_all(d2, P);
+    exp_all(d2, m, g1, e1, P);
+    float inv1 = (float)(1.0 / sum_all(e1, P)), inv2 = (float)(1.0 / sum_all(e2, P));
+    for (int i = 0; i < P; i++) e1[i] = e1[i] * inv1 - e2[i] * inv2;
+    float qmin = min_all_f(e1, P);
+    for (int i = 0; i < P; i++) e1[i] -= qmin;
+    double sq = sum_all(e1, P);
     /* sq = 0 only when every q_i is equal (P = 1): the uniform code */
-    double inv = sq > 0 ? 1.0 / sq : 0.0;
-    for (int i = 0; i < P; i++) code[i] = sq > 0 ? (float)(d2[i] * inv) : (float)(1.0 / P);
+    if (sq > 0) {
+        float inv = (float)(1.0 / sq);
+        for (int i = 0; i < P; i++) code[i] = e1[i] * inv;
+    } else {
+        for (int i = 0; i < P; i++) code[i] = (float)(1.0 / P);
+    }
 }
 
 void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)

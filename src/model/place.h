@@ -10,7 +10,10 @@
  *              Schaeffer et al. scale sigma instead); then q_i -= min_j q_j
  *              and q /= sum_j q_j, so the code sums to 1 with minimum 0
  *   cartesian  code = (x, y), D = 2 (Cueva & Wei 2018; MSE loss)
- * Softmaxes are computed in double, shifted by their maximum.
+ * Softmaxes are shifted by their maximum; distances and normalising sums
+ * are double, the exponentials (place_expf_fill) and codes float: within
+ * 1e-6 * code + 1e-9 of the all-double computation (docs/performance.md,
+ * "Target precision"; tests/test_place.c).
  * Decoding (gaussian, dog): mean of the centres of the k = decode_k largest
  * outputs (logits or probabilities: the order is the same); cartesian: the
  * output itself.
@@ -36,8 +39,9 @@ typedef struct PlaceCells {
     double sigma;     /* place_sigma, m */
     double surround;  /* surround_scale (dog): sigma2^2 = surround * sigma^2 */
     float *centres;   /* (P, 2) centres, m; NULL for cartesian */
-    double *work;     /* (4P): centres' x (P) and y (P) in double, then two
-                         (P) scratch rows of encode; NULL for cartesian */
+    float *work;      /* (4P): centres' x (P) and y (P), then two (P) scratch
+                         rows of encode (the exponentials); NULL for cartesian */
+    double *d2;       /* (P) scratch of encode: squared distances; NULL for cartesian */
     int *top;         /* (P) scratch of decode; NULL for cartesian */
 } PlaceCells;
 
@@ -54,6 +58,10 @@ int place_dim(const PlaceCells *pc);
 
 /* code (n, D) = target code of each position pos (n, 2). */
 void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code);
+
+/* y (n) = exp(x) for x (n) <= 0, float, as place_encode computes it (0
+ * below -64; max relative error 1e-7 against double exp).  For tests. */
+void place_expf_fill(const float *x, float *y, size_t n);
 
 /* pos (n, 2) = decoded position of each output row out (n, D). */
 void place_decode(const PlaceCells *pc, const float *out, size_t n, float *pos);

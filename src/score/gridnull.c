@@ -14,6 +14,9 @@
  *               the rate maps' own; Sb shuffles share one pass)
  *   null_k      = score60(map_k), NaN (dropped) for a flat map
  *   threshold   = numpy.percentile(finite null, q)  ('linear')
+ *   streamed    the same sums, accumulated from the replayed series in two
+ *               passes (j >= s_k, then j < s_k) so that each runs over
+ *               i = (j - s_k) mod n in increasing order (gridnull.h)
  *   p[u]        = (1 + #{null >= score60[u]}) / (1 + n_null)
  *   flag[u]     = score60[u] > threshold
  */
@@ -57,12 +60,28 @@ void gridnull_free(GridNull *g)
     free(g->src);
     free(g->cur);
     free(g->maps);
+    free(g->bin);
+    free(g->ssum);
+    free(g->smaps);
     ratemap_acc_free(&g->acc);
     memset(g, 0, sizeof *g);
 }
 
+size_t gridnull_bytes(int N, int keep, int S, size_t cap, int G, int streamed)
+{
+    size_t U = (size_t)(keep < N ? keep : N), GG = (size_t)G * (size_t)G;
+    if (streamed) return cap * sizeof(int) + (size_t)S * GG * (sizeof(double) + sizeof(float));
+    return U * cap * sizeof(float) + cap * 2 * sizeof(float);
+}
+
 int gridnull_init(GridNull *g, int N, int keep, int S, size_t cap, int G, double xmin, double xmax,
                   double ymin, double ymax, Rng *r)
+{
+    return gridnull_init_mode(g, N, keep, S, cap, G, xmin, xmax, ymin, ymax, r, 0);
+}
+
+int gridnull_init_mode(GridNull *g, int N, int keep, int S, size_t cap, int G, double xmin, double xmax,
+                       double ymin, double ymax, Rng *r, int streamed)
 {
     int *perm = NULL;
     memset(g, 0, sizeof *g);
@@ -74,11 +93,22 @@ int gridnull_init(GridNull *g, int N, int keep, int S, size_t cap, int G, double
     g->S = S;
     g->Sb = S < GRIDNULL_BATCH ? S : GRIDNULL_BATCH;
     g->cap = cap;
+    g->streamed = streamed != 0;
     const size_t U = (size_t)g->U, Sz = (size_t)S, Sb = (size_t)g->Sb, GG = (size_t)G * G;
     perm = malloc((size_t)N * sizeof *perm);
     g->unit = malloc(U * sizeof *g->unit);
-    g->act = malloc(U * cap * sizeof *g->act);
-    g->pos = malloc(cap * 2 * sizeof *g->pos);
+    if (g->streamed) {
+        g->bin = malloc(cap * sizeof *g->bin);
+        g->ssum = malloc(Sz * GG * sizeof *g->ssum);
+        g->smaps = malloc(Sz * GG * sizeof *g->smaps);
+        if (!g->bin || !g->ssum || !g->smaps)
+            goto fail;
+    } else {
+        g->act = malloc(U * cap * sizeof *g->act);
+        g->pos = malloc(cap * 2 * sizeof *g->pos);
+        if (!g->act || !g->pos)
+            goto fail;
+    }
     g->eligible = malloc(U * sizeof *g->eligible);
     g->pick = malloc(Sz * sizeof *g->pick);
     g->shift = malloc(Sz * sizeof *g->shift);
@@ -88,7 +118,7 @@ int gridnull_init(GridNull *g, int N, int keep, int S, size_t cap, int G, double
     g->maps = malloc(Sb * GG * sizeof *g->maps);
     g->src = malloc(Sb * sizeof *g->src);
     g->cur = malloc(Sb * sizeof *g->cur);
-    if (!perm || !g->unit || !g->act || !g->pos || !g->eligible || !g->pick || !g->shift || !g->null ||
+    if (!perm || !g->unit || !g->eligible || !g->pick || !g->shift || !g->null ||
         !g->sorted || !g->chunk || !g->maps || !g->src || !g->cur)
         goto fail;
     if (ratemap_acc_init(&g->acc, g->Sb, G, xmin, xmax, ymin, ymax) != 0)
@@ -112,7 +142,11 @@ fail:
     return -1;
 }
 
-void gridnull_reset(GridNull *g) { g->n = 0; }
+void gridnull_reset(GridNull *g)
+{
+    g->n = 0;
+    g->planned = 0;
+}
 
 size_t gridnull_add(GridNull *g, const float *act, const float *pos, size_t n)
 {
@@ -120,6 +154,12 @@ size_t gridnull_add(GridNull *g, const float *act, const float *pos, size_t n)
     if (n > room)
         n = room;
     const size_t N = (size_t)g->N, C = g->cap;
+    if (g->streamed) {
+        for (size_t s = 0; s < n; s++)
+            g->bin[g->n + s] = ratemap_acc_bin(&g->acc, pos[2 * s], pos[2 * s + 1]);
+        g->n += n;
+        return n;
+    }
     for (size_t s = 0; s < n; s++) {
         const float *a = act + s * N;          /* (N) */
         const size_t i = g->n + s;
@@ -134,7 +174,7 @@ size_t gridnull_add(GridNull *g, const float *act, const float *pos, size_t n)
 
 int gridnull_maps(GridNull *g, const int *pick, const long *shift, int k, float *maps)
 {
-    if (k < 1 || k > g->Sb || !pick || !shift || !maps || g->n < 1)
+    if (g->streamed || k < 1 || k > g->Sb || !pick || !shift || !maps || g->n < 1)
         return -1;
     for (int c = 0; c < k; c++)
         if (pick[c] < 0 || pick[c] >= g->U || shift[c] < 0 || (size_t)shift[c] >= g->n)
@@ -199,11 +239,12 @@ float gridnull_pvalue(const float *x, int n, float score)
     return (float)((1.0 + (double)(n - lo)) / (1.0 + (double)n));
 }
 
-int gridnull_run(GridNull *g, const GridScorer *sc, const float *score60, long min_shift, double q, Rng *r,
-                 float *p, signed char *flag, GridNullSummary *sum)
+/* Eligible kept units, the minimum shift and, when there is a null, every
+ * (unit, shift) in order from r.  Returns 1 with a null, 0 without (then
+ * p, flag and *sum say so), -1 on bad arguments. */
+static int draw(GridNull *g, const float *score60, long min_shift, Rng *r, float *p, signed char *flag,
+                GridNullSummary *sum)
 {
-    if (!g || !sc || !score60 || !r || !sum || grid_scorer_bins(sc) != g->G || !(q >= 0 && q <= 100))
-        return -1;
     const int N = g->N, S = g->S;
     const long n = (long)g->n;
     int n_elig = 0;
@@ -213,10 +254,14 @@ int gridnull_run(GridNull *g, const GridScorer *sc, const float *score60, long m
     long m = min_shift > n / 4 ? n / 4 : min_shift;
     if (m < 1)
         m = 1;
-    sum->threshold = NAN;
-    sum->frac = NAN;
-    sum->n_null = 0;
-    sum->min_shift = m;
+    g->m = m;
+    g->n_elig = n_elig;
+    if (sum) {
+        sum->threshold = NAN;
+        sum->frac = NAN;
+        sum->n_null = 0;
+        sum->min_shift = m;
+    }
     if (n < 2 || n_elig == 0) {
         for (int u = 0; u < N; u++) {
             if (p) p[u] = NAN;
@@ -229,13 +274,14 @@ int gridnull_run(GridNull *g, const GridScorer *sc, const float *score60, long m
         g->pick[k] = g->eligible[uniform_below(r, n_elig)];
         g->shift[k] = m + uniform_below(r, n - 2 * m + 1);
     }
-    for (int k0 = 0; k0 < S; k0 += g->Sb) {
-        int k = S - k0 < g->Sb ? S - k0 : g->Sb;
-        if (gridnull_maps(g, g->pick + k0, g->shift + k0, k, g->maps) != 0)
-            return -1;
-        if (spatial_score_units(g->maps, k, g->G, sc, 0.0, 1, g->null + k0, NULL, NULL, NULL) != 0)
-            return -1;
-    }
+    return 1;
+}
+
+/* From the null scores null (S): threshold, p, flag, *sum. */
+static void classify(GridNull *g, const float *score60, double q, float *p, signed char *flag,
+                     GridNullSummary *sum)
+{
+    const int N = g->N, S = g->S;
     int nn = 0;
     for (int k = 0; k < S; k++)
         if (isfinite(g->null[k]))
@@ -247,7 +293,7 @@ int gridnull_run(GridNull *g, const GridScorer *sc, const float *score60, long m
             if (p) p[u] = NAN;
             if (flag) flag[u] = -1;
         }
-        return 0;
+        return;
     }
     float thr = gridnull_percentile(g->sorted, nn, q);
     int flagged = 0;
@@ -259,5 +305,98 @@ int gridnull_run(GridNull *g, const GridScorer *sc, const float *score60, long m
     }
     sum->threshold = thr;
     sum->frac = (float)flagged / (float)N;
+}
+
+int gridnull_run(GridNull *g, const GridScorer *sc, const float *score60, long min_shift, double q, Rng *r,
+                 float *p, signed char *flag, GridNullSummary *sum)
+{
+    if (!g || g->streamed || !sc || !score60 || !r || !sum || grid_scorer_bins(sc) != g->G || !(q >= 0 && q <= 100))
+        return -1;
+    const int S = g->S;
+    if (draw(g, score60, min_shift, r, p, flag, sum) == 0)
+        return 0;
+    for (int k0 = 0; k0 < S; k0 += g->Sb) {
+        int k = S - k0 < g->Sb ? S - k0 : g->Sb;
+        if (gridnull_maps(g, g->pick + k0, g->shift + k0, k, g->maps) != 0)
+            return -1;
+        if (spatial_score_units(g->maps, k, g->G, sc, 0.0, 1, g->null + k0, NULL, NULL, NULL) != 0)
+            return -1;
+    }
+    classify(g, score60, q, p, flag, sum);
+    return 0;
+}
+
+int gridnull_plan(GridNull *g, const float *score60, long min_shift, Rng *r)
+{
+    if (!g || !g->streamed || !score60 || !r)
+        return -1;
+    g->planned = draw(g, score60, min_shift, r, NULL, NULL, NULL);
+    if (!g->planned)
+        return 0;
+    memset(g->ssum, 0, (size_t)g->S * g->G * g->G * sizeof *g->ssum);
+    return 2;
+}
+
+void gridnull_stream(GridNull *g, int pass, const float *act, size_t j0, size_t n)
+{
+    if (!g->planned)
+        return;
+    const size_t N = (size_t)g->N, ns = g->n, GG = (size_t)g->G * g->G;
+    if (j0 >= ns)
+        return;
+    if (n > ns - j0)
+        n = ns - j0;
+    for (int k = 0; k < g->S; k++) {
+        const size_t s = (size_t)g->shift[k], u = (size_t)g->unit[g->pick[k]];
+        double *sum = g->ssum + (size_t)k * GG;
+        /* pass 0: j in [s, n) -> i = j - s;  pass 1: j in [0, s) -> i = j + n - s */
+        size_t a = pass == 0 ? s : 0, b = pass == 0 ? ns : s;
+        if (a < j0) a = j0;
+        if (b > j0 + n) b = j0 + n;
+        for (size_t j = a; j < b; j++) {
+            size_t i = pass == 0 ? j - s : j + ns - s;
+            int bi = g->bin[i];
+            if (bi >= 0)
+                sum[bi] += act[(j - j0) * N + u];
+        }
+    }
+}
+
+int gridnull_finish(GridNull *g, const GridScorer *sc, const float *score60, double q, float *p,
+                    signed char *flag, GridNullSummary *sum)
+{
+    if (!g || !g->streamed || !sc || !score60 || !sum || grid_scorer_bins(sc) != g->G || !(q >= 0 && q <= 100))
+        return -1;
+    const int N = g->N, S = g->S;
+    const size_t GG = (size_t)g->G * g->G;
+    sum->threshold = NAN;
+    sum->frac = NAN;
+    sum->n_null = 0;
+    sum->min_shift = g->m;
+    if (!g->planned) {
+        for (int u = 0; u < N; u++) {
+            if (p) p[u] = NAN;
+            if (flag) flag[u] = -1;
+        }
+        return 0;
+    }
+    /* counts per bin (the same for every shuffle), then map = sum / count
+     * as ratemap_acc_finish, NaN unvisited */
+    long *count = g->acc.count;
+    memset(count, 0, GG * sizeof *count);
+    for (size_t i = 0; i < g->n; i++)
+        if (g->bin[i] >= 0)
+            count[g->bin[i]]++;
+    for (int k = 0; k < S; k++)
+        for (size_t b = 0; b < GG; b++) {
+            long c = count[b];
+            g->smaps[(size_t)k * GG + b] = c > 0 ? (float)(g->ssum[(size_t)k * GG + b] / (double)c) : NAN;
+        }
+    for (int k0 = 0; k0 < S; k0 += g->Sb) {
+        int k = S - k0 < g->Sb ? S - k0 : g->Sb;
+        if (spatial_score_units(g->smaps + (size_t)k0 * GG, k, g->G, sc, 0.0, 1, g->null + k0, NULL, NULL, NULL) != 0)
+            return -1;
+    }
+    classify(g, score60, q, p, flag, sum);
     return 0;
 }

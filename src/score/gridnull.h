@@ -29,6 +29,22 @@
  * (unit, shift) of every shuffle, both from the caller's stream (train.c:
  * RNG_SHUFFLE, in that order), so the null is deterministic.
  *
+ * Two ways to keep the series (same results, bit for bit):
+ *   stored    (gridnull_init) the U kept units' activity, U * C floats
+ *             (39 MB at the defaults: 64 units, 4000 x 40 samples), and the
+ *             positions; gridnull_run does the rest;
+ *   streamed  (gridnull_init_mode, streamed = 1) only the bin of each
+ *             sample (C ints) and one double sum per (shuffle, bin),
+ *             S G^2 (3.2 MB at the defaults).  The caller replays the
+ *             activity twice after gridnull_plan, in sample order
+ *             (gridnull_stream, pass 0 then pass 1): pass 0 adds the
+ *             samples j >= s_k of shuffle k, pass 1 those j < s_k, so each
+ *             sum runs over i = (j - s_k) mod n in increasing order, the
+ *             order of the stored path's binning; gridnull_finish scores.
+ *             train.c replays the rate-map pass (same stream, same
+ *             forwards, same bits) and streams when the stored activity
+ *             would add more than half of the model's own memory.
+ *
  * Ownership: gridnull_init allocates every buffer (once per task);
  * gridnull_free releases them and is safe on a zeroed or failed GridNull.
  * Nothing else allocates.
@@ -61,6 +77,13 @@ typedef struct GridNull {
     const float **src;   /* (Sb) activity series of each shuffle of a batch */
     size_t *cur;         /* (Sb) read offset of each shuffle in its series */
     RateMapAcc acc;      /* (G*G, Sb) */
+    int streamed;        /* 1: the streamed way (act, pos, chunk unused) */
+    int *bin;            /* streamed: (C) bin of each sample, -1 dropped */
+    double *ssum;        /* streamed: (S, G*G) sums of every shuffle */
+    float *smaps;        /* streamed: (S, G, G) maps of every shuffle */
+    int planned;         /* streamed: 1 after gridnull_plan drew a null */
+    long m;              /* streamed: the minimum shift gridnull_plan used */
+    int n_elig;          /* streamed: eligible kept units at gridnull_plan */
 } GridNull;
 
 /* What gridnull_run found. */
@@ -80,11 +103,36 @@ int gridnull_init(GridNull *g, int N, int keep, int S, size_t cap, int G, double
                   double ymin, double ymax, Rng *r);
 void gridnull_free(GridNull *g);
 
+/* gridnull_init with the way chosen: streamed = 0 stored (as
+ * gridnull_init), 1 streamed (see above; S G^2 doubles and floats instead
+ * of U C floats, the kept units drawn the same). */
+int gridnull_init_mode(GridNull *g, int N, int keep, int S, size_t cap, int G, double xmin, double xmax,
+                       double ymin, double ymax, Rng *r, int streamed);
+
+/* Bytes of the series buffers of either way (stored: U C floats and C
+ * positions; streamed: C bins and S G^2 doubles and floats), to choose. */
+size_t gridnull_bytes(int N, int keep, int S, size_t cap, int G, int streamed);
+
+/* Streamed way.  gridnull_plan: eligible units and every (unit, shift)
+ * drawn from r exactly as gridnull_run draws them; sums zeroed.  Returns
+ * the passes the caller must stream (2), 0 when there is no null (then
+ * call gridnull_finish directly), -1 on bad arguments or a stored
+ * GridNull.
+ * gridnull_stream: samples j0 .. j0 + n - 1 of the series, act (n, N) row
+ * stride N, in increasing j within a pass (pass 0, then pass 1).
+ * gridnull_finish: maps, scores and classification as gridnull_run (same
+ * arguments, same outputs). */
+int gridnull_plan(GridNull *g, const float *score60, long min_shift, Rng *r);
+void gridnull_stream(GridNull *g, int pass, const float *act, size_t j0, size_t n);
+int gridnull_finish(GridNull *g, const GridScorer *sc, const float *score60, double q, float *p,
+                    signed char *flag, GridNullSummary *sum);
+
 /* Forget the stored samples (the kept units stay). */
 void gridnull_reset(GridNull *g);
 
 /* Append n samples: act (n, N) row stride N, pos (n, 2).  Stores the kept
- * units' activations; stops at the capacity.  Returns the samples stored. */
+ * units' activations (streamed: only the samples' bins; act unused);
+ * stops at the capacity.  Returns the samples stored. */
 size_t gridnull_add(GridNull *g, const float *act, const float *pos, size_t n);
 
 /* Shuffled maps: maps (k, G, G) of kept units pick (k) (indices into

@@ -121,6 +121,13 @@ size_t ratemap_acc_add(RateMapAcc *acc, const float *act, const float *pos, size
     return inside;
 }
 
+int ratemap_acc_bin(const RateMapAcc *acc, float x, float y)
+{
+    int ix = bin_of(x, acc->xedge, acc->G, acc->xscale);
+    int iy = bin_of(y, acc->yedge, acc->G, acc->yscale);
+    return ix < 0 || iy < 0 ? -1 : iy * acc->G + ix;
+}
+
 void ratemap_acc_finish(const RateMapAcc *acc, float *maps, int *counts)
 {
     const int N = acc->N, G = acc->G;

@@ -64,6 +64,9 @@ void ratemap_acc_reset(RateMapAcc *acc);
 size_t ratemap_acc_add(RateMapAcc *acc, const float *act, const float *pos, size_t n);
 /* maps (N, G, G) = sum / count, NaN where count == 0; counts (G, G) or NULL. */
 void ratemap_acc_finish(const RateMapAcc *acc, float *maps, int *counts);
+/* Bin iy * G + ix of the position (x, y), as ratemap_acc_add bins it, or
+ * -1 when the sample would be dropped. */
+int ratemap_acc_bin(const RateMapAcc *acc, float x, float y);
 void ratemap_acc_free(RateMapAcc *acc);
 
 /* ---- gridness --------------------------------------------------------- */

@@ -29,7 +29,8 @@
  *             res->replay (replay.h, docs/replay.md); a stop during it
  *             leaves the task pending.
  * Every buffer is allocated once at the start (work_alloc); the loops
- * allocate nothing.
+ * allocate nothing.  With TaskHooks.times, the time of each phase (data,
+ * step, log, eval, ratemap, score, null, replay, setup) is added into it.
  */
 #include "task/train.h"
 
@@ -56,6 +57,37 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Phase timing (TaskHooks.times): lap() adds the time since the last mark
+ * to a phase and marks again; nothing is read when times is NULL. */
+typedef struct Laps { TaskTimes *tt; double w, c; } Laps;
+
+static Laps laps_start(const TaskHooks *h)
+{
+    Laps l = {h ? h->times : NULL, 0, 0};
+    if (l.tt) {
+        l.w = now_s();
+        l.c = cpu_s();
+    }
+    return l;
+}
+
+static void lap(Laps *l, int phase)
+{
+    if (!l->tt) return;
+    double w = now_s(), c = cpu_s();
+    l->tt->wall[phase] += w - l->w;
+    l->tt->cpu[phase] += c - l->c;
+    l->w = w;
+    l->c = c;
 }
 
 static int max_i(int a, int b) { return a > b ? a : b; }
@@ -165,11 +197,23 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     w->null_on = cfg->null_shuffles > 0;
     rng_seed(&w->r_shuffle, (uint64_t)cfg->seed, RNG_SHUFFLE);
     what = "shuffle null";
-    if (w->null_on &&
-        gridnull_init(&w->null, w->N, cfg->null_units, cfg->null_shuffles,
-                      (size_t)cfg->ratemap_trajectories * (size_t)w->E, w->G, w->arena.xmin, w->arena.xmax,
-                      w->arena.ymin, w->arena.ymax, &w->r_shuffle) != 0)
-        goto fail;
+    if (w->null_on) {
+        /* the null's series streamed (two more rate-map passes after the
+         * scores, same results bit for bit; gridnull.h) when keeping it
+         * would add more than half of the model's own memory (params,
+         * grads, Adam m and v: 16 bytes a parameter; the BPTT cache) and
+         * streaming needs under a quarter of it: at the defaults N <= 512
+         * streams (the 39 MB series against 54 MB of model at N = 512),
+         * N >= 1024 keeps the series (no extra passes) */
+        size_t cap = (size_t)cfg->ratemap_trajectories * (size_t)w->E;
+        size_t kept = gridnull_bytes(w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, 0);
+        size_t streamed = gridnull_bytes(w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, 1);
+        size_t model = 16 * w->net.n_params + w->net.cache_n * sizeof(float);
+        int stream = 2 * kept > model && 4 * streamed <= kept;
+        if (gridnull_init_mode(&w->null, w->N, cfg->null_units, cfg->null_shuffles, cap, w->G, w->arena.xmin,
+                               w->arena.xmax, w->arena.ymin, w->arena.ymax, &w->r_shuffle, stream) != 0)
+            goto fail;
+    }
     return 0;
 fail:
     snprintf(msg, len, "cannot set up the %s (bad settings or out of memory)", what);
@@ -211,11 +255,10 @@ static double mean_err_cm(const TaskWork *w, const TrajBatch *tb)
     return 100.0 * sum / ((double)B * T);
 }
 
-/* One forward pass of batch tb with noise sigma * xi, xi from r (no noise,
- * and nothing drawn, when sigma == 0).  with_loss: against the targets,
- * returning the loss and readying the backward; else forward only
- * (returns 0).  Outputs and hidden states stay in the network. */
-static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
+/* The inputs of batch tb: codes (encode_batch, targets when with_loss)
+ * and noise sigma * xi, xi from r (nothing drawn when sigma == 0).
+ * Returns the noise (N rows per (b, t)) or NULL. */
+static const float *batch_inputs(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
 {
     const float *noise = NULL;
     if (sigma > 0) {
@@ -223,6 +266,16 @@ static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int
         noise = w->noise;
     }
     encode_batch(w, tb, with_loss);
+    return noise;
+}
+
+/* One forward pass of batch tb with noise sigma * xi, xi from r (no noise,
+ * and nothing drawn, when sigma == 0).  with_loss: against the targets,
+ * returning the loss and readying the backward; else forward only
+ * (returns 0).  Outputs and hidden states stay in the network. */
+static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
+{
+    const float *noise = batch_inputs(w, tb, sigma, r, with_loss);
     if (!with_loss) return rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
     return rnn_forward(&w->net, w->p0, tb->v, w->target, noise, tb->B, tb->T);
 }
@@ -320,6 +373,7 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
     int s0 = w->step;
     w->t_train = t_start;
     int timed = h && h->save && h->checkpoint_every > 0, ticks = h && h->tick;
+    Laps lp = laps_start(h);
     for (int s = s0; s <= cfg->steps; s++) {
         w->step = s;
         double t = timed | ticks ? now_s() : 0.0;
@@ -335,8 +389,11 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
             save_state(w, h, res);
             t_save = now_s();
         }
+        lap(&lp, TASK_PH_SETUP); /* the step boundary's hooks */
         traj_generate(&w->train, &w->arena, cfg, &w->r_traj);
-        float loss = forward(w, &w->train, cfg->noise, &w->r_noise, 1);
+        const float *noise = batch_inputs(w, &w->train, cfg->noise, &w->r_noise, 1);
+        lap(&lp, TASK_PH_DATA);
+        float loss = rnn_forward(&w->net, w->p0, w->train.v, w->target, noise, w->B, w->T);
         if (!isfinite(loss)) {
             snprintf(res->message, sizeof res->message, "loss became %s at step %d (after %d updates)",
                      isnan(loss) ? "nan" : "infinite", s, s);
@@ -344,10 +401,12 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         }
         if (w->next_log < res->n_log && res->log_step[w->next_log] == s) {
             /* logged point: loss of this batch before its update */
+            lap(&lp, TASK_PH_STEP);
             decode_batch(w, &w->train);
             log_point(res, h, w->next_log, s, loss, (float)mean_err_cm(w, &w->train), t_start, s0);
             res->final_loss = loss;
             w->next_log++;
+            lap(&lp, TASK_PH_LOG);
         }
         if (s == cfg->steps) break; /* the final point: evaluation only */
         if (rnn_backward(&w->net) != 0) {
@@ -357,7 +416,9 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         if (cfg->clip_norm > 0) grad_clip_norm(w->net.grads, w->net.n_params, (float)cfg->clip_norm);
         adam_step(&w->opt, w->net.params, w->net.grads);
         res->steps_done = s + 1;
+        lap(&lp, TASK_PH_STEP);
     }
+    lap(&lp, TASK_PH_STEP);
     w->step = cfg->steps + 1;
     return TASK_DONE;
 }
@@ -393,14 +454,16 @@ static int eval_errors(TaskWork *w, const TaskConfig *cfg, TaskResult *res, cons
     return TASK_DONE;
 }
 
-/* Rate maps over ratemap_trajectories trajectories: w->maps (N, G, G).
+/* One pass over the rate-map trajectories (ratemap_trajectories of E
+ * steps, chunks of at most eval_batch, trajectories and noise from the
+ * RNG_RATEMAP stream, in this order): every pass sees the same forwards,
+ * bit for bit.  pass < 0: the rate maps (w->acc) and the null's series
+ * (gridnull_add); pass 0 / 1: the streamed null's passes (gridnull_stream).
  * Returns TASK_DONE or TASK_PENDING (stopped). */
-static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
+static int ratemap_pass(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h, int pass)
 {
-    Rng r; /* trajectories and noise of every chunk, in this order */
+    Rng r;
     rng_seed(&r, (uint64_t)cfg->seed, RNG_RATEMAP);
-    ratemap_acc_reset(&w->acc);
-    if (w->null_on) gridnull_reset(&w->null);
     int E = w->E;
     for (int done = 0; done < cfg->ratemap_trajectories;) {
         if (stopped(h)) return TASK_PENDING;
@@ -409,14 +472,30 @@ static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
         TrajBatch tb = traj_prefix(&w->eval, B);
         traj_generate(&tb, &w->arena, cfg, &r);
         forward(w, &tb, cfg->noise, &r, 0);
-        /* h_t (t = 1..E) of trajectory b at pos[b][t] */
+        /* h_t (t = 1..E) of trajectory b at pos[b][t]: samples
+         * (done + b) E + t - 1 of the concatenated series */
         for (int b = 0; b < B; b++) {
             const float *hb = rnn_hidden(&w->net, b, 1), *pb = tb.pos + ((size_t)b * (E + 1) + 1) * 2;
-            ratemap_acc_add(&w->acc, hb, pb, (size_t)E);
-            if (w->null_on) gridnull_add(&w->null, hb, pb, (size_t)E); /* the concatenated series */
+            if (pass < 0) {
+                ratemap_acc_add(&w->acc, hb, pb, (size_t)E);
+                if (w->null_on) gridnull_add(&w->null, hb, pb, (size_t)E);
+            } else {
+                gridnull_stream(&w->null, pass, hb, (size_t)(done + b) * (size_t)E, (size_t)E);
+            }
         }
         done += B;
     }
+    return TASK_DONE;
+}
+
+/* Rate maps over ratemap_trajectories trajectories: w->maps (N, G, G).
+ * Returns TASK_DONE or TASK_PENDING (stopped). */
+static int rate_maps(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h)
+{
+    ratemap_acc_reset(&w->acc);
+    if (w->null_on) gridnull_reset(&w->null);
+    int st = ratemap_pass(w, cfg, h, -1);
+    if (st != TASK_DONE) return st;
     ratemap_acc_finish(&w->acc, w->maps, NULL);
     return TASK_DONE;
 }
@@ -431,8 +510,9 @@ static int rank_cmp(const void *pa, const void *pb)
     return (a->unit > b->unit) - (a->unit < b->unit);
 }
 
-/* Scores, summary and the saved maps. */
-static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
+/* Scores, summary, the null and the saved maps.  Returns TASK_DONE,
+ * TASK_PENDING (stopped during the streamed null's passes) or -1. */
+static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h, Laps *lp)
 {
     int N = w->N;
     size_t G2 = (size_t)w->G * w->G;
@@ -443,18 +523,31 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
     res->grid_frac = sm.frac;
     res->max_score60 = sm.max;
     res->mean_score60 = sm.mean;
+    lap(lp, TASK_PH_SCORE);
     if (w->null_on) {
         /* minimum shift m = round(null_min_shift / dt) samples (gridnull_run
          * lowers it to a quarter of the series when that is shorter) */
         GridNullSummary ns;
         long m = lround(cfg->null_min_shift / cfg->dt);
-        if (gridnull_run(&w->null, w->scorer, res->score60, m, cfg->null_percentile, &w->r_shuffle, res->grid_p,
-                         res->grid_null, &ns) != 0)
+        if (w->null.streamed) {
+            int passes = gridnull_plan(&w->null, res->score60, m, &w->r_shuffle);
+            if (passes < 0) return -1;
+            for (int p = 0; p < passes; p++) {
+                int st = ratemap_pass(w, cfg, h, p);
+                if (st != TASK_DONE) return st;
+            }
+            if (gridnull_finish(&w->null, w->scorer, res->score60, cfg->null_percentile, res->grid_p,
+                                res->grid_null, &ns) != 0)
+                return -1;
+        } else if (gridnull_run(&w->null, w->scorer, res->score60, m, cfg->null_percentile, &w->r_shuffle,
+                                res->grid_p, res->grid_null, &ns) != 0) {
             return -1;
+        }
         res->null_threshold = ns.threshold;
         res->grid_frac_null = ns.frac;
+        lap(lp, TASK_PH_NULL);
     }
-    if (res->n_maps == 0) return 0;
+    if (res->n_maps == 0) return TASK_DONE;
     for (int i = 0; i < N; i++) {
         w->rank[i].score = res->score60[i];
         w->rank[i].unit = i;
@@ -465,7 +558,8 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res)
         res->map_unit[m] = u;
         memcpy(res->ratemaps + (size_t)m * G2, w->maps + (size_t)u * G2, G2 * sizeof(float));
     }
-    return 0;
+    lap(lp, TASK_PH_SCORE);
+    return TASK_DONE;
 }
 
 /* 1 if res was allocated (result_alloc) for cfg, else 0. */
@@ -486,7 +580,9 @@ static int result_matches(const TaskResult *res, const TaskConfig *cfg)
 
 int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
 {
-    double t0 = now_s(), t1 = t0, t2 = t0;
+    double t0 = now_s(), t1 = t0, t2 = t0, c0 = hooks && hooks->times ? cpu_s() : 0.0;
+    TaskTimes tt0;
+    if (hooks && hooks->times) tt0 = *hooks->times;
     TaskWork w;
     memset(&w, 0, sizeof w);
     int rc = -1;
@@ -513,11 +609,17 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
     if (st < 0) goto fail;
     w.train_run_s = t2 - t1;
     res->train_s = w.train_s0 + w.train_run_s;
+    Laps lp = laps_start(hooks);
     if (st == TASK_DONE) st = eval_errors(&w, cfg, res, hooks);
+    lap(&lp, TASK_PH_EVAL);
     if (st == TASK_DONE) st = rate_maps(&w, cfg, hooks);
-    if (st == TASK_DONE && score(&w, cfg, res) != 0) {
-        snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
-        goto fail;
+    lap(&lp, TASK_PH_RATEMAP);
+    if (st == TASK_DONE) {
+        st = score(&w, cfg, res, hooks, &lp);
+        if (st < 0) {
+            snprintf(res->message, sizeof res->message, "scoring the rate maps failed (out of memory?)");
+            goto fail;
+        }
     }
     if (st == TASK_DONE && cfg->replay) {
         /* replay of the trained network (replay.h); 1 = stopped */
@@ -527,6 +629,7 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
             goto fail;
         }
         if (rr == 1) st = TASK_PENDING;
+        lap(&lp, TASK_PH_REPLAY);
     }
     /* stopped during the evaluation: keep the trained network */
     if (st == TASK_PENDING && w.step > cfg->steps) save_state(&w, hooks, res);
@@ -539,6 +642,17 @@ fail:
 done:
     work_free(&w);
     res->wall_s = now_s() - t0;
+    if (hooks && hooks->times) {
+        /* setup: what the phases above did not count (allocation, frees) */
+        TaskTimes *tt = hooks->times;
+        double dw = res->wall_s, dc = cpu_s() - c0;
+        for (int p = 0; p < TASK_N_PHASES; p++) {
+            dw -= tt->wall[p] - tt0.wall[p];
+            dc -= tt->cpu[p] - tt0.cpu[p];
+        }
+        tt->wall[TASK_PH_SETUP] += dw;
+        tt->cpu[TASK_PH_SETUP] += dc;
+    }
     return rc;
 }
 

@@ -62,6 +62,25 @@ void task_state_free(TaskState *st);
  * -1 when the sizes differ. */
 int task_state_copy(TaskState *dst, const TaskState *src);
 
+/* Where a task's time goes (benchmarks: bench/bench_step.c --task), wall
+ * and process CPU seconds per phase, accumulated by task_run when
+ * TaskHooks.times is set.  Phases:
+ *   data     training batches: trajectories, target codes, hidden noise
+ *   step     training steps: forward, backward, clipping, Adam
+ *   log      the logged points' decoding and error
+ *   eval     the error curves (their trajectories, codes and forwards)
+ *   ratemap  the rate-map pass (trajectories, forwards, binning, the
+ *            null's copy of the kept units' activity)
+ *   score    gridness, border scores, summary and the saved maps
+ *   null     the shuffle null (gridnull_run)
+ *   replay   replay_run
+ *   setup    allocation and initialisation (work_alloc), and the rest */
+enum { TASK_PH_DATA, TASK_PH_STEP, TASK_PH_LOG, TASK_PH_EVAL, TASK_PH_RATEMAP, TASK_PH_SCORE, TASK_PH_NULL,
+       TASK_PH_REPLAY, TASK_PH_SETUP, TASK_N_PHASES };
+typedef struct TaskTimes {
+    double wall[TASK_N_PHASES], cpu[TASK_N_PHASES];  /* seconds, added to (zero them first) */
+} TaskTimes;
+
 typedef struct TaskHooks {
     /* Called at every logged point (step = optimiser step of the point,
      * loss and decoding error of that point, training speed so far).
@@ -93,6 +112,9 @@ typedef struct TaskHooks {
      * progress reports and stop decisions between logged points. */
     void (*tick)(void *ctx, int steps_done, double steps_per_s);
     double tick_every;
+    /* times (may be NULL): time of each phase added into it (TaskTimes);
+     * no effect on the results. */
+    TaskTimes *times;
 } TaskHooks;
 
 /* Train and evaluate the task cfg into res (res already result_alloc'ed by
