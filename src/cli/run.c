@@ -186,7 +186,7 @@ static void report(const SchedStats *st, const char *path, const char *spec_path
             "sweep: %s: %d tasks: %d finished earlier; this run %d done, %d diverged, %d failed, %d left pending "
             "(%s)\n",
             path, st->n_rows, st->n_before, st->done, st->diverged, st->failed, pending,
-            sched_hms(st->wall_s, w, sizeof w));
+            sweep_hms(st->wall_s, w, sizeof w));
     fprintf(stderr, "sweep: rank 0 (%s) used %.3f s of CPU over %.2f s (%.2f%% of a core)\n",
             size > 1 ? "scheduler" : "scheduler and worker", st->cpu0_s, st->wall_s,
             st->wall_s > 0 ? 100.0 * st->cpu0_s / st->wall_s : 0.0);

@@ -96,20 +96,6 @@ static double cpu_seconds(void)
            1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
-char *sched_hms(double s, char *buf, size_t len)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, len, "?");
-        return buf;
-    }
-    long t = lround(s);
-    if (t >= 3600)
-        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-    return buf;
-}
-
 typedef struct CostRow {
     double cost;
     int id, row;
@@ -208,7 +194,7 @@ static void progress_print(Progress *p, int final)
         work[0] = 0;
     snprintf(line, sizeof line, "%d/%d done (%d diverged, %d failed), %d running, %d left%s | %s elapsed, ETA %s%s%s",
              p->n_before + p->done + p->diverged, p->n_rows, p->diverged, p->failed, p->running, left, work,
-             sched_hms(el, e1, sizeof e1), p->running + left == 0 ? "0:00" : sched_hms(eta, e2, sizeof e2),
+             sweep_hms(el, e1, sizeof e1), p->running + left == 0 ? "0:00" : sweep_hms(eta, e2, sizeof e2),
              p->task_line ? " | " : "", p->task_line ? p->task_line : "");
     if (p->tty) {
         fprintf(stderr, "\r\033[Ksweep: %s%s", line, final ? "\n" : "");

@@ -87,7 +87,5 @@ void sched_order(const Spec *spec, const H5Out *out, int *rows, int n);
 int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const SchedOptions *opt,
               MPI_Comm comm, SchedStats *st);
 
-/* Format seconds as "1:02:03" / "2:03" into buf; returns buf. */
-char *sched_hms(double s, char *buf, size_t len);
 
 #endif

@@ -13,21 +13,6 @@
 
 #define NAP_WORKER_MAX_NS 500000L   /* a worker waiting for its assignment: 0.5 ms cap */
 
-/* Format seconds as h:mm:ss / m:ss (sched_hms without the scheduler). */
-static const char *hms(double s, char *buf, size_t len)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, len, "?");
-        return buf;
-    }
-    long t = lround(s);
-    if (t >= 3600)
-        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-    return buf;
-}
-
 /* Take a command that arrived while a row runs: an abandon stops it, a
  * drain marks it (worker_tick decides). */
 static void poll_commands(Worker *w)
@@ -65,10 +50,10 @@ static void drain_decide(Worker *w, int steps_done, double steps_per_s)
     if (left > w->stop_grace) {
         *w->stop = 1;
         sweep_log("task %d: drain: about %s left (stop_grace %s): checkpointing it at step %d and stopping", w->id,
-                  hms(left, a, sizeof a), hms(w->stop_grace, b, sizeof b), steps_done);
+                  sweep_hms(left, a, sizeof a), sweep_hms(w->stop_grace, b, sizeof b), steps_done);
     } else {
-        sweep_log("task %d: drain: finishing it (about %s left, stop_grace %s)", w->id, hms(left, a, sizeof a),
-                  hms(w->stop_grace, b, sizeof b));
+        sweep_log("task %d: drain: finishing it (about %s left, stop_grace %s)", w->id, sweep_hms(left, a, sizeof a),
+                  sweep_hms(w->stop_grace, b, sizeof b));
     }
 }
 

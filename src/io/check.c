@@ -1,6 +1,7 @@
 /* check.c -- logging and fatal errors. */
 #include "io/check.h"
 
+#include <math.h>
 #include <mpi.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -40,4 +41,18 @@ _Noreturn void sweep_fatal(const char *file, int line, const char *fmt, ...)
     fflush(stderr);
     if (r >= 0) MPI_Abort(MPI_COMM_WORLD, 70);
     abort();
+}
+
+char *sweep_hms(double s, char *buf, size_t len)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    long t = lround(s);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+    return buf;
 }

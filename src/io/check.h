@@ -15,6 +15,10 @@
 /* This process's MPI rank, or -1 before MPI_Init / without MPI. */
 int sweep_rank(void);
 
+/* Format seconds as "1:02:03" / "2:03" into buf ("?" for a negative or
+ * non-finite number); returns buf. */
+char *sweep_hms(double s, char *buf, size_t len);
+
 /* Print "sweep[rank]: <msg>" to stderr (printf-style, newline added). */
 void sweep_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
