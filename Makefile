@@ -98,7 +98,7 @@ core-probe:
 
 # The networks' element-wise loops (src/model/rnn_impl.inc) vectorise only with
 # GCC's dynamic cost model (-O2 uses "very cheap"): ~8% of a step at N = 512.
-$(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic
+$(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
 # The same for the place-cell codes' float exp (its clamp is a select).
 $(BUILD)/obj/model/place.o: ALL_CFLAGS += -fvect-cost-model=dynamic
 
