@@ -98,7 +98,9 @@ core-probe:
 
 # The networks' element-wise loops (src/model/rnn_impl.inc) vectorise only with
 # GCC's dynamic cost model (-O2 uses "very cheap"): ~8% of a step at N = 512.
-$(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic
+# -ffp-contract=off: no FMA contraction in its SSE2 and AVX2 builds (or under
+# a user's -march), so both round every operation as written (same bits).
+$(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
 # The same for the place-cell codes' float exp (its clamp is a select).
 $(BUILD)/obj/model/place.o: ALL_CFLAGS += -fvect-cost-model=dynamic
 

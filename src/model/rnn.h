@@ -115,6 +115,30 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D);
 #undef RNN_T
 #undef RNN_FN
 
+/* The float network's element-wise kernels (the cell step, the loss, the
+ * backward's per-row loops) exist for two instruction sets on x86-64:
+ * the baseline (SSE2) and AVX2 (no FMA), with the same bits (rnn.c).
+ * rnn_simd_avx2(-1) returns which one runs (1 AVX2, 0 baseline; chosen by
+ * the CPU at load time); set 0 forces the baseline, 1 AVX2 if the CPU has
+ * it (tests: both must give the same bits).  Not thread-safe against
+ * networks running at the same time. */
+int rnn_simd_avx2(int set);
+
+/* The float network's own exp, sigmoid and tanh (rnn.c), over arrays, for
+ * the tests: which 0 y = exp(x) (x <= 0), 1 sigmoid(x), 2 tanh(x); avx2 1
+ * the AVX2 build of the loop, 0 the baseline.  Returns 0, or -1 (bad
+ * which, or no AVX2 on this CPU). */
+int rnn_mathf_fill(int which, int avx2, const float *x, float *y, size_t n);
+
+/* Their max relative errors against double libm (exp(x), 1 / (1 +
+ * exp(-x)), tanh(x)), measured by tests/test_fastmath.c (which asserts
+ * them) over x in [-87, 0] for exp and |x| <= 87 for sigmoid (below -87
+ * the sigmoid is 1.6e-38 instead of exp(x): absolute error < 1.7e-38),
+ * every float x for tanh.  One float ulp is 2^-24 = 6.0e-8 to 1.2e-7. */
+#define RNN_EXPF_NEG_MAXREL 1.5e-7 /* measured 9.7e-8 */
+#define RNN_SIGMF_MAXREL 2.5e-7    /* measured 1.95e-7 */
+#define RNN_TANHF_MAXREL 2.0e-7    /* measured 1.52e-7 */
+
 /* rnn_alloc_config with rnn_config_from_task(cfg, D).  Returns 0 or -1
  * (bad settings or out of memory; m left zeroed). */
 int rnn_alloc(Rnn *m, const TaskConfig *cfg, int D, int Bmax, int Tmax);
