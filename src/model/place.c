@@ -18,6 +18,8 @@
  */
 #include "model/place.h"
 
+#include "model/fastexp.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,47 +42,21 @@
 
 /* exp(x) for x <= 0 in float, vectorisable at -O2 (the Makefile gives
  * place.o GCC's dynamic cost model, as rnn.o, so the selects vectorise):
- *   x < -64: 0 (exp(-64) = 1.6e-28; the double code gave at most that, an
- *     absolute difference far below the codes' tolerance 1e-9; the cut keeps
- *     every product of the normalisation, e * (1 / sum) >= 1.6e-28 / 65536,
- *     out of the denormal range, whose arithmetic costs ~100 cycles a
- *     result on x86);
- *   x = k ln2 + r, k = round(x / ln2) (by adding 1.5 * 2^23), |r| <= ln2/2,
- *     r = (x - k ln2_hi) - k ln2_lo (Cody & Waite 1980: ln2_hi has 9
- *     significant bits, so k ln2_hi is exact for |k| <= 126);
- *   exp(r) by its Taylor series to r^7 (remainder r^8 / 8! < 5.3e-9);
- *   2^k from the exponent bits (k >= -93 after the clamp: a normal float).
- * Measured max relative error against double exp over [-64, 0]: 9.8e-8
- * (test_place.c checks < 2e-7 on 2^20 points). */
+ * model/fastexp.h's, and 0 below -64 (exp(-64) = 1.6e-28; the double code
+ * gave at most that, an absolute difference far below the codes' tolerance
+ * 1e-9; the cut keeps every product of the normalisation, e * (1 / sum) >=
+ * 1.6e-28 / 65536, out of the denormal range, whose arithmetic costs ~100
+ * cycles a result on x86).  Measured max relative error against double exp
+ * over [-64, 0]: 9.8e-8 (test_place.c checks < 2e-7 on 2^20 points). */
 static inline float place_expf(float x)
 {
-    /* the clamp and the zero on the bits (a float select does not
-     * vectorise at -O2: it may trap): for x <= 0 a larger magnitude is a
-     * larger unsigned pattern; 0xC2800000 is -64.0f, +0 is below it */
+    /* the zero on the bits (a float select does not vectorise at -O2: it
+     * may trap): for x <= 0 a larger magnitude is a larger unsigned
+     * pattern; 0xC2800000 is -64.0f, +0 is below it */
     uint32_t xb;
     memcpy(&xb, &x, sizeof xb);
     uint32_t keep = xb > 0xC2800000u ? 0u : 0xFFFFFFFFu;
-    xb = xb > 0xC2800000u ? 0xC2800000u : xb;
-    float xc;
-    memcpy(&xc, &xb, sizeof xc);
-    float t = xc * 1.44269504f + 0x1.8p23f;
-    float k = t - 0x1.8p23f;
-    float r = (xc - k * 0.693359375f) - k * -2.12194440e-4f;
-    float p = 1.0f / 5040;
-    p = 1.0f / 720 + r * p;
-    p = 1.0f / 120 + r * p;
-    p = 1.0f / 24 + r * p;
-    p = 1.0f / 6 + r * p;
-    p = 0.5f + r * p;
-    p = 1.0f + r * p;
-    p = 1.0f + r * p;
-    int32_t ki;
-    memcpy(&ki, &t, sizeof ki);
-    ki = (ki - 0x4B400000) + 127; /* t's low bits hold k: 1.5 * 2^23 is 0x4B400000 */
-    uint32_t bits = (uint32_t)ki << 23;
-    float s2k;
-    memcpy(&s2k, &bits, sizeof s2k);
-    float y = p * s2k;
+    float y = fastexp_neg(x);
     uint32_t yb;
     memcpy(&yb, &y, sizeof yb);
     yb &= keep;

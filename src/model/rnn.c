@@ -16,6 +16,8 @@
  */
 #include "model/rnn.h"
 
+#include "model/fastexp.h"
+
 #include <assert.h>
 #include <cblas.h>
 #include <math.h>
@@ -85,45 +87,11 @@ int rnn_simd_avx2(int set)
     return rnn_avx2_;
 }
 
-/* exp(x) for x <= 0 in float, vectorisable (libm's expf is a call, and
- * the softmax of the loss takes B T D of them per step): x = max(x, -87)
- * (exp(-87) = 1.6e-38, the smallest normal range; a softmax term that small
- * is 0 next to the row maximum's exp(0) = 1), x = k ln2 + r with
- * k = round(x log2 e) (by adding 1.5 * 2^23) and |r| <= ln2 / 2 (ln2 split
- * in a high and a low part, Cody & Waite), exp(r) by its Taylor series to
- * r^7 (remainder < r^8 / 8! < 6e-9), 2^k from the exponent bits.
- * Max relative error against double exp over [-87, 0]: RNN_EXPF_NEG_MAXREL
- * (rnn.h; tests/test_fastmath.c). */
-RNN_INL float rnn_expf_neg_(float x)
-{
-    /* x = max(x, -87) on the bits (a float select does not vectorise at
-     * -O2 here): for x <= 0 a larger magnitude is a larger unsigned
-     * pattern, 0xC2AE0000 is -87.0f; +0 and tiny positive x (rounding) are
-     * below it and kept, -inf becomes -87 (exp = 0 next to 1), a NaN with
-     * the sign bit too (its z - max also enters the loss's sum y (z - max),
-     * so the loss is still NaN) */
-    uint32_t xb;
-    memcpy(&xb, &x, sizeof xb);
-    xb = xb > 0xC2AE0000u ? 0xC2AE0000u : xb;
-    memcpy(&x, &xb, sizeof x);
-    float t = x * 1.44269504f + 0x1.8p23f;
-    float k = t - 0x1.8p23f;
-    float r = x - k * 0.693359375f; /* ln2 high part (exact product) */
-    r = r + k * 2.12194440e-4f;     /* ln2 = 0.693359375 - 2.12194440e-4 */
-    float p = 1.0f / 5040;
-    p = 1.0f / 720 + r * p;
-    p = 1.0f / 120 + r * p;
-    p = 1.0f / 24 + r * p;
-    p = 1.0f / 6 + r * p;
-    p = 0.5f + r * p;
-    p = 1.0f + r * p;
-    p = 1.0f + r * p;
-    int32_t ki = (int32_t)k;
-    uint32_t bits = (uint32_t)(ki + 127) << 23;
-    float s2k;
-    memcpy(&s2k, &bits, sizeof s2k);
-    return p * s2k;
-}
+/* exp(x) for x <= 0 (the softmax of the loss takes B T D of them per
+ * step; a softmax term below exp(-87) is 0 next to the row maximum's
+ * exp(0) = 1): model/fastexp.h.  Max relative error against double exp
+ * over [-87, 0]: RNN_EXPF_NEG_MAXREL (rnn.h; tests/test_fastmath.c). */
+RNN_INL float rnn_expf_neg_(float x) { return fastexp_neg(x); }
 
 /* sigmoid(x) = 1 / (1 + exp(-x)) in float, vectorisable (the gated cells'
  * gates; libm's expf does not vectorise).  From e = exp(-|x|) in (0, 1]
