@@ -113,6 +113,16 @@ typedef struct TaskWork {
     float *peaks;          /* (N, 6, 2) SAC peak lags (x, y) of every unit, bins */
 } TaskWork;
 
+/* Release what class_alloc allocated (safe on a zeroed TaskWork). */
+static void class_free(TaskWork *w)
+{
+    free(w->occ);
+    free(w->snap_s60);
+    free(w->peaks);
+    w->occ = NULL;
+    w->snap_s60 = w->peaks = NULL;
+}
+
 static void work_free(TaskWork *w)
 {
     place_free(&w->pc);
@@ -130,15 +140,14 @@ static void work_free(TaskWork *w)
     grid_scorer_free(w->scorer);
     free(w->rank);
     gridnull_free(&w->null);
-    free(w->occ);
-    free(w->snap_s60);
-    free(w->peaks);
+    class_free(w);
     memset(w, 0, sizeof *w);
 }
 
 /* The classification's parameters (the class_* and border settings over
- * gridclass_defaults) and buffers: occ (G, G), snap_s60 (N).  Returns 0 or
- * -1 (out of memory; work_free releases what was allocated). */
+ * gridclass_defaults) and buffers: occ (G, G), snap_s60 (N), peaks (N, 6,
+ * 2).  Returns 0 or -1 (out of memory; class_free, called by work_free,
+ * releases what was allocated). */
 static int class_alloc(TaskWork *w, const TaskConfig *cfg)
 {
     w->cp = gridclass_defaults();
