@@ -19,6 +19,15 @@ Several files of one spec (shards, resumed runs) are merged first
   training.png         training loss and decoding error vs optimiser step
   gallery.png          best grid units' rate maps and autocorrelograms
                        (only when the file stores rate maps)
+  classes.png          (files with /units/grid_class) stacked bar of the unit
+                       classes (GRID, RAMP, BAND, BORDER, OTHER_SPATIAL,
+                       NON_SPATIAL) per group, mean over seeds
+  class_gallery.png    (stored rate maps) a row per class: rate maps and
+                       autocorrelograms with the six fitted SAC peaks drawn
+  grid_geometry.png    (files with GRID units) spacing, orientation and
+                       ellipticity of the GRID units, per group
+  snapshots.png        (files with /snapshots) gridness over training: best
+                       score60, fraction GRID and RAMP vs optimiser step
   replay_trajectories.png  (files with /replay) decoded replays over the
                        real-trajectory occupancy, a few per task, one task
                        per group
@@ -510,6 +519,211 @@ def plot_gallery(res, df, axes, path, k=8):
     return True
 
 
+# ------------------------------------------------------------- classes ----
+CLASS_COLORS = {"GRID": "#d62728", "RAMP": "#ff7f0e", "BAND": "#9467bd", "BORDER": "#2ca02c",
+                "OTHER_SPATIAL": "#1f77b4", "NON_SPATIAL": "#c7c7c7"}
+
+
+def class_columns(res, df):
+    """[(class name, /tasks column frac_<name>)] present in df, GRID first."""
+    names = [c for c in res.class_names if f"frac_{c.lower()}" in df.columns]
+    return [(c, f"frac_{c.lower()}") for c in sorted(names, key=lambda c: c != "GRID")]
+
+
+def class_groups(df, axes):
+    """Done tasks with classes, their grouping axes and the groups (sorted)."""
+    cols = [c for c in df.columns if c.startswith("frac_")]
+    d = df[(df["status"] == "done") & df[cols].notna().all(axis=1)] if cols else df.iloc[0:0]
+    groups = [a for a in sr.varying(df, axes) if a != "seed"]
+    return d, groups
+
+
+def plot_classes(res, df, axes, path):
+    """Stacked bar of the class fractions per group (mean over seeds)."""
+    cc = class_columns(res, df)
+    d, groups = class_groups(df, axes)
+    if not cc or not len(d):
+        return False
+    items = list(d.groupby(groups, dropna=False, sort=True)) if groups else [((), d)]
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.55 * len(items) + 3.2), 4.2))
+    x = np.arange(len(items))
+    bottom = np.zeros(len(items))
+    for c, col in cc:
+        v = np.array([g[col].mean() for _, g in items])
+        ax.bar(x, v, bottom=bottom, color=CLASS_COLORS.get(c, None), label=c, width=0.8)
+        bottom += v
+    labels = [group_label(k if isinstance(k, tuple) else (k,), groups) if groups else "all" for k, _ in items]
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=60 if len(items) > 4 else 0, ha="right" if len(items) > 4 else "center",
+                       fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction of units")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    ax.set_title("Unit classes per group (mean over seeds; docs/spatial.md, Classification)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def plot_class_gallery(res, df, path, k=4):
+    """A row per class: its k best-scoring units with a stored map, rate
+    map and autocorrelogram with the six fitted peaks."""
+    names = res.class_names
+    cls = res.units("grid_class", df)
+    s60 = res.units("score60", df)
+    if not names or cls is None:
+        return False
+    cands = {c: [] for c in range(len(names))}
+    for r, (_, t) in enumerate(df.iterrows()):
+        if t["status"] != "done":
+            continue
+        maps = res.ratemaps(int(t["id"]))
+        if not maps:
+            continue
+        peaks = res.ratemap_peaks(int(t["id"]))
+        for u, m in maps.items():
+            c = int(cls[r, u]) if u < cls.shape[1] else -1
+            if c in cands and np.isfinite(m).any():
+                sc = float(s60[r, u]) if s60 is not None and np.isfinite(s60[r, u]) else -9.0
+                cands[c].append((sc, r, u, m, peaks.get(u)))
+    rows = [c for c in sorted(cands, key=lambda c: -c) if cands[c]]
+    if not rows:
+        return False
+    fig, axs = plt.subplots(len(rows), 2 * k, figsize=(1.5 * 2 * k, 1.75 * len(rows) + 0.6), squeeze=False)
+    for i, c in enumerate(rows):
+        best = sorted(cands[c], key=lambda z: -z[0])[:k]
+        for j in range(k):
+            a0, a1 = axs[i, 2 * j], axs[i, 2 * j + 1]
+            for a in (a0, a1):
+                a.set_xticks([])
+                a.set_yticks([])
+                a.grid(False)
+            if j >= len(best):
+                a0.axis("off")
+                a1.axis("off")
+                continue
+            sc, r, u, m, pk = best[j]
+            a0.imshow(np.ma.masked_invalid(m), cmap="jet", origin="lower", interpolation="nearest")
+            sac = sr.sac(m)
+            g = m.shape[0]
+            a1.imshow(np.ma.masked_invalid(sac), cmap="jet", origin="lower", vmin=-1, vmax=1,
+                      interpolation="nearest")
+            if pk is not None and np.isfinite(pk).all():
+                a1.plot(pk[:, 0] + g - 1, pk[:, 1] + g - 1, "o", mfc="none", mec="w", mew=1.2, ms=5)
+            a0.set_title(f"task {int(df.iloc[r]['id'])} u{u}\ns60 {sc:.2f}" if sc > -9 else
+                         f"task {int(df.iloc[r]['id'])} u{u}", fontsize=6)
+        axs[i, 0].set_ylabel(names[c], fontsize=7)
+    fig.suptitle("Units per class: rate map and autocorrelogram with the six fitted SAC peaks (white)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def plot_grid_geometry(res, df, axes, path):
+    """Histograms of spacing, orientation and ellipticity of the GRID units,
+    one step histogram per group (every seed pooled)."""
+    names = res.class_names
+    if "GRID" not in names:
+        return False
+    cls = res.units("grid_class", df)
+    geo = {k: res.units(k, df) for k in ("spacing_cm", "orientation_deg", "ellipticity")}
+    if cls is None or any(v is None for v in geo.values()):
+        return False
+    gi = names.index("GRID")
+    d, groups = class_groups(df, axes)
+    pos = df.index.get_indexer(d.index)
+    items = list(d.groupby(groups, dropna=False, sort=True).indices.items()) if groups else [((), np.arange(len(d)))]
+    if not (cls[pos] == gi).any():
+        return False
+    fig, axs = plt.subplots(1, 3, figsize=(11, 3.4))
+    bins = {"spacing_cm": 20, "orientation_deg": np.linspace(-90, 90, 37), "ellipticity": np.linspace(0, 1, 21)}
+    for n, (k, idx) in enumerate(items):
+        rows = pos[idx]
+        sel = cls[rows] == gi
+        if not sel.any():
+            continue
+        lab = group_label(k if isinstance(k, tuple) else (k,), groups) if groups else "all"
+        for a, (name, v) in zip(axs, geo.items()):
+            x = v[rows][sel]
+            x = x[np.isfinite(x)]
+            if len(x):
+                a.hist(x, bins=bins[name], histtype="step", lw=1.3, label=f"{lab} (n={len(x)})",
+                       color=plt.get_cmap("tab10")(n % 10))
+    for a, t in zip(axs, ("spacing (cm)", "orientation (deg, axis nearest 0)", "ellipticity (minor / major)")):
+        a.set_xlabel(t)
+    axs[0].set_ylabel("GRID units")
+    if axs[0].get_legend_handles_labels()[0]:
+        axs[-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    fig.suptitle("Geometry of the GRID units (six SAC peaks)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def plot_snapshots(res, df, axes, path):
+    """Gridness over training: best score60, fraction GRID and fraction
+    RAMP vs optimiser step, one line per group (mean over seeds)."""
+    step = res.snapshot("step", df)
+    if step is None:
+        return False
+    ok = (df["status"] == "done").to_numpy() & (step >= 0).any(axis=1)
+    if not ok.any():
+        return False
+    panels = [("max_score60", "best score60"), ("frac_grid", "fraction GRID"), ("frac_ramp", "fraction RAMP"),
+              ("grid_frac", "fraction score60 > grid_threshold")]
+    data = {k: res.snapshot(k, df) for k, _ in panels}
+    panels = [(k, t) for k, t in panels if data[k] is not None]
+    groups = [a for a in sr.varying(df, axes) if a != "seed"]
+    dfo = df[ok]
+    pos = np.flatnonzero(ok)
+    items = list(dfo.groupby(groups, dropna=False, sort=True).indices.items()) if groups else [((), np.arange(len(dfo)))]
+    keys = [k for k, _ in items]
+    colors = group_colors(keys, groups) if groups else {(): "k"}
+    fig, axs = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 2.2, 3.4), squeeze=False)
+    for k, idx in items:
+        rows = pos[idx]
+        x = step[rows[0]].astype(float)
+        x[x < 0] = np.nan
+        for a, (name, _t) in zip(axs[0], panels):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                y = np.nanmean(data[name][rows], axis=0)
+            a.plot(x, y, color=colors.get(norm_key(k), "k"), ls=group_ls(k, groups), lw=1.4, marker=".",
+                   label=group_label(k if isinstance(k, tuple) else (k,), groups) if groups else "all")
+    for a, (_n, t) in zip(axs[0], panels):
+        a.set_title(t)
+        a.set_xlabel("optimiser step")
+    if axs[0, -1].get_legend_handles_labels()[0]:
+        axs[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    fig.suptitle("Gridness over training (snapshots; classes with class_score60_min, no null)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def class_summary(res, df, axes):
+    """Lines of the summary: class fractions and grid geometry per group."""
+    cc = class_columns(res, df)
+    d, groups = class_groups(df, axes)
+    if not cc or not len(d):
+        return []
+    lines = ["", "unit classes (done tasks, mean over seeds; GRID = score60 above the null threshold, six peaks, "
+             "no band, no ramp, spacing fits):",
+             "  " + " ".join(f"{c:>13s}" for c, _ in cc) + "  grid spacing cm / orient sd deg / ellipticity  group"]
+    items = list(d.groupby(groups, dropna=False, sort=True)) if groups else [((), d)]
+    for k, g in items:
+        lab = group_label(k if isinstance(k, tuple) else (k,), groups) if groups else "all"
+        fr = " ".join(f"{g[col].mean():13.3f}" for _, col in cc)
+        geo = " / ".join(f"{g[c].mean():.3g}" if g[c].notna().any() else "-"
+                         for c in ("grid_spacing_cm", "grid_orient_sd_deg", "grid_ellipticity"))
+        lines.append(f"  {fr}  {geo}  {lab} (n={len(g)})")
+    return lines
+
+
 # ------------------------------------------------------------- summary ----
 def describe(t, var):
     return ", ".join(f"{a}={fmt(t[a])}" for a in var)
@@ -591,6 +805,7 @@ def write_summary(res, df, axes, path):
         else:
             lines.append(f"  plain grid_frac {done['grid_frac'].mean():.3f}; null-based: no shuffle null "
                          "(null_shuffles = 0)")
+    lines += class_summary(res, df, axes)
     rd, rgroups = replay_groups(df, axes)
     if len(rd):
         lines.append("")
@@ -663,6 +878,14 @@ def main(argv=None):
             written.append("replay_kl.png")
     if res.has_ratemaps and plot_gallery(res, df, axes, out("gallery.png"), a.top):
         written.append("gallery.png")
+    if plot_classes(res, df, axes, out("classes.png")):
+        written.append("classes.png")
+    if res.has_ratemaps and plot_class_gallery(res, df, out("class_gallery.png")):
+        written.append("class_gallery.png")
+    if plot_grid_geometry(res, df, axes, out("grid_geometry.png")):
+        written.append("grid_geometry.png")
+    if res.has_snapshots and plot_snapshots(res, df, axes, out("snapshots.png")):
+        written.append("snapshots.png")
     lines = write_summary(res, df, axes, out("summary.txt"))
     written.append("summary.txt")
     print("\n".join(lines))

@@ -10,6 +10,13 @@ Per done task, from /units (score60, grid_p-based classification, border):
   border_frac                 fraction of units with border score > 0.5
                               (Solstad et al. 2008; docs/spatial.md)
   max_border                  the best unit's border score
+  frac_<class>                the unit classes (/tasks; docs/spatial.md,
+                              "Classification in a task"): GRID, RAMP, BAND,
+                              BORDER, OTHER_SPATIAL, NON_SPATIAL
+  null_as_grid, null_as_ramp  of the units above the network's shuffle null
+                              (grid_null = 1), the fraction classed GRID and
+                              RAMP: what the null alone would have called
+                              grid cells
 Writes into DIR:
   cw_tasks.csv     the above per task (arena, seed, final_err_cm too)
   cw_groups.csv    mean, s.e.m. and n over seeds per arena
@@ -49,8 +56,25 @@ def main(argv=None):
         nb = np.isfinite(border).sum(axis=1)
         tab["border_frac"] = np.where(nb > 0, (border > BORDER).sum(axis=1) / np.maximum(nb, 1), np.nan)
     tab["max_border"] = np.nanmax(np.where(np.isfinite(border), border, -np.inf), axis=1)
+    names = res.class_names
+    cls = res.units("grid_class", df)
+    gnull = res.units("grid_null", df)
+    for c in names:
+        if f"frac_{c.lower()}" in df.columns:
+            tab[f"frac_{c.lower()}"] = df[f"frac_{c.lower()}"].to_numpy()
+    if cls is not None and gnull is not None and "GRID" in names and "RAMP" in names:
+        above = gnull == 1
+        n_above = above.sum(axis=1)
+        for c in ("GRID", "RAMP"):
+            hit = (above & (cls == names.index(c))).sum(axis=1)
+            tab[f"null_as_{c.lower()}"] = np.where(n_above > 0, hit / np.maximum(n_above, 1), np.nan)
+    for c in ("grid_spacing_cm", "grid_orient_sd_deg", "grid_ellipticity"):
+        if c in df.columns:
+            tab[c] = df[c].to_numpy()
     tab.to_csv(os.path.join(a.outdir, "cw_tasks.csv"), index=False)
     mets = ["final_err_cm", "grid_frac", "grid_frac_null", "max_score60", "border_frac", "max_border"]
+    mets += [c for c in tab.columns if c.startswith(("frac_", "null_as_", "grid_spacing", "grid_orient",
+                                                     "grid_ellip"))]
     rows = []
     for ar, sub in tab.groupby("arena"):
         row = {"arena": ar, "n": len(sub)}
@@ -68,6 +92,15 @@ def main(argv=None):
                      f"grid_frac {r['grid_frac_mean']:.3f} / null-based {r['grid_frac_null_mean']:.3f}, "
                      f"max score60 {r['max_score60_mean']:.2f}, border_frac {r['border_frac_mean']:.3f}, "
                      f"max border {r['max_border_mean']:.2f}")
+        fr = [f"{c[5:].upper()} {r[c + '_mean']:.3f}" for c in mets if c.startswith("frac_")]
+        if fr:
+            lines.append("           classes: " + ", ".join(fr))
+        if "null_as_grid_mean" in r:
+            lines.append(f"           above the null: {r['null_as_grid_mean']:.3f} GRID, "
+                         f"{r['null_as_ramp_mean']:.3f} RAMP; GRID units: spacing "
+                         f"{r.get('grid_spacing_cm_mean', np.nan):.1f} cm, orientation s.d. "
+                         f"{r.get('grid_orient_sd_deg_mean', np.nan):.1f} deg, ellipticity "
+                         f"{r.get('grid_ellipticity_mean', np.nan):.2f}")
     sr.write_summary(a.outdir, "cw_summary.txt", lines)
 
     # gallery: first seed per arena, best k by score60 and best k by border

@@ -10,6 +10,9 @@
     res.ratemaps(task_id)                     # {unit: (G, G) map} if stored
     res.replay("speed_cm")                    # /replay/NAME rows (tasks with replay on)
     res.replay_trajectories(task_id)          # (K, H+1, 2) decoded replays, m
+    res.units("grid_class")                   # (tasks, N) class codes; res.class_names
+    res.ratemap_peaks(task_id)                # {unit: (6, 2) SAC peak lags (x, y), bins}
+    res.snapshot("max_score60")               # /snapshots/NAME (tasks, K); res.has_snapshots
 
 Format: docs/results-format.md (written by the C program, src/io/).
 `load` merges files of the same spec (same root attribute spec_hash): shards
@@ -178,6 +181,45 @@ class Results:
         tasks; None when no file has /replay.  Rows of tasks without replay
         are NaN / -1."""
         return self._gather("replay/" + name, df)
+
+    def snapshot(self, name, df=None):
+        """/snapshots/NAME rows (step, max_score60, mean_score60, grid_frac,
+        frac_<class>) for df's tasks, (tasks, K); None when no file has
+        /snapshots.  Rows of tasks without snapshots are -1 / NaN."""
+        return self._gather("snapshots/" + name, df)
+
+    @property
+    def has_snapshots(self):
+        for p in self.files:
+            with h5py.File(p, "r") as f:
+                if "snapshots" in f:
+                    return True
+        return False
+
+    @property
+    def class_names(self):
+        """Names of the /units/grid_class codes, in code order (its attribute
+        classes; src/base/gridclass.h); [] for files without classes."""
+        for p in reversed(self.files):
+            with h5py.File(p, "r") as f:
+                if "units/grid_class" in f:
+                    return _strlist(f["units/grid_class"].attrs.get("classes"))
+        return []
+
+    def ratemap_peaks(self, task_id):
+        """{unit: (6, 2) lags (x, y) in bins of the six nearest SAC peaks}
+        of the stored maps of one task (NaN rows: fewer than six peaks);
+        {} when the file stores none."""
+        row = self.tasks.loc[self.tasks["id"] == task_id]
+        if row.empty:
+            raise KeyError(task_id)
+        path, r = row["file"].iloc[0], int(row["row"].iloc[0])
+        with h5py.File(path, "r") as f:
+            if "units/ratemap_peaks" not in f:
+                return {}
+            peaks = f["units/ratemap_peaks"][r]
+            units = f["units/ratemap_unit"][r]
+        return {int(u): p for u, p in zip(units, peaks) if u >= 0}
 
     @property
     def has_replay(self):

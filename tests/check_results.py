@@ -37,6 +37,17 @@ def bad(msg):
     problems.append(msg)
 
 
+def gridclasses():
+    """Class names of src/base/gridclass.h's GRIDCLASS_TABLE, in code order."""
+    with open(os.path.join(HERE, "..", "src", "base", "gridclass.h")) as f:
+        return tuple(re.findall(r"^\s*X\((\w+),\s*\w+\)", f.read(), re.M))
+
+
+CLASSES = gridclasses()
+UNIT_F = ("spacing_cm", "orientation_deg", "ellipticity", "band", "ramp_r2", "coherence", "spatial_info")
+SNAP_F = ("max_score60", "mean_score60", "grid_frac")
+
+
 def settings():
     """(key, kind) of every SETTING row, in table order."""
     rows = []
@@ -75,7 +86,7 @@ def check_file(path, args):
               "n_ranks", "n_tasks", "format_version"):
         if a not in f.attrs:
             bad(f"root attribute {a} missing")
-    if f.attrs.get("format_version") != 1:
+    if f.attrs.get("format_version") != 2:
         bad(f"format_version = {f.attrs.get('format_version')}")
     if not re.fullmatch(r"[0-9a-f]{64}", s(f.attrs.get("spec_hash", ""))):
         bad("spec_hash is not 64 hex digits")
@@ -147,7 +158,10 @@ def check_file(path, args):
         "curves/eval_noise": ((S,), np.float64), "units/score60": ((R, N), np.float32),
         "units/score90": ((R, N), np.float32), "units/border": ((R, N), np.float32),
         "units/mask60": ((R, N), np.int8), "units/grid_p": ((R, N), np.float32),
-        "units/grid_null": ((R, N), np.int8)}
+        "units/grid_null": ((R, N), np.int8), "units/grid_class": ((R, N), np.int8),
+        "units/n_peaks": ((R, N), np.int8)}
+    for k in UNIT_F:
+        expect[f"units/{k}"] = ((R, N), np.float32)
     saves = [s(x) for x in t["save_ratemaps"]]
     if any(x != "none" for x in saves):
         M = max(int(h) if sv == "all" else min(int(k), int(h)) if sv == "top" else 0
@@ -155,8 +169,17 @@ def check_file(path, args):
         G = max(int(g) for g, sv in zip(t["ratemap_bins"], saves) if sv != "none")
         expect["units/ratemaps"] = ((R, M, G, G), np.float32)
         expect["units/ratemap_unit"] = ((R, M), np.int32)
+        expect["units/ratemap_peaks"] = ((R, M, 6, 2), np.float32)
     elif "units/ratemaps" in f:
         bad("/units/ratemaps present although no task saves rate maps")
+    K = [int(st) // int(ev) + 1 if int(ev) > 0 else 0 for st, ev in zip(t["steps"], t["snapshot_every"])]
+    if max(K, default=0) > 0:
+        KS = max(K)
+        expect["snapshots/step"] = ((R, KS), np.int32)
+        for k in SNAP_F + tuple(f"frac_{c.lower()}" for c in CLASSES):
+            expect[f"snapshots/{k}"] = ((R, KS), np.float32)
+    elif "snapshots" in f:
+        bad("/snapshots present although no task has snapshot_every > 0")
     rep = t["replay"] == 1
     REPLAY_F = ("sigma", "speed_cm", "real_step_cm", "speed_ratio", "spread_cm2", "coverage",
                 "mean_first_visit", "outside", "kl", "kl_uniform", "kl_untrained")
@@ -207,11 +230,51 @@ def check_file(path, args):
                 bad(f"task {tid} is done but its summary is missing")
             if not ((mask[r, :Nr] >= -1) & (mask[r, :Nr] <= 9)).all():
                 bad(f"task {tid}: mask60 out of range")
+        check_classes_row(f, t, r, tid, Nr, K[r], status[r])
         if rep.any() and "replay/traj" in f and f["replay/traj"].ndim == 4:
             check_replay_row(f, t, r, tid, bool(rep[r]), status[r], REPLAY_F)
         if status[r] in ("done", "diverged", "failed") and int(t["rank"][r]) < 0:
             bad(f"task {tid} finished but has no rank")
     return f
+
+
+def check_classes_row(f, t, r, tid, Nr, Kr, status):
+    """Row r's classes and snapshots: padding -1 / NaN past its N units and
+    K snapshots; when done, codes in range, the /tasks frac_<class> equal to
+    the code counts / N (summing to 1), grid geometry NaN exactly without a
+    GRID unit; snapshots at k * snapshot_every with fractions summing to 1."""
+    u = f["units"]
+    cls = u["grid_class"][r]
+    if list(map(s, u["grid_class"].attrs.get("classes", []))) != list(CLASSES):
+        bad(f"/units/grid_class attribute classes is not {list(CLASSES)}")
+    if (cls[Nr:] != -1).any() or (u["n_peaks"][r, Nr:] != -1).any() or \
+            any(not np.isnan(u[k][r, Nr:]).all() for k in UNIT_F):
+        bad(f"task {tid}: /units class and geometry padding is not -1 / NaN")
+    if status == "done":
+        c = cls[:Nr]
+        if ((c < 0) | (c >= len(CLASSES))).any():
+            bad(f"task {tid}: grid_class out of range")
+        fr = [float(t[f"frac_{k.lower()}"][r]) for k in CLASSES]
+        if any(abs(fr[i] - np.mean(c == i)) > 1e-6 for i in range(len(CLASSES))) or abs(sum(fr) - 1) > 1e-5:
+            bad(f"task {tid}: frac_<class> columns {fr} do not match /units/grid_class")
+        grid = c == CLASSES.index("GRID")
+        if grid.any() != math.isfinite(float(t["grid_spacing_cm"][r])):
+            bad(f"task {tid}: grid_spacing_cm {t['grid_spacing_cm'][r]} with {int(grid.sum())} GRID units")
+        if grid.any() and (u["n_peaks"][r, :Nr][grid] != 6).any():
+            bad(f"task {tid}: a GRID unit without six peaks")
+    if "snapshots" not in f:
+        return
+    g = f["snapshots"]
+    step = g["step"][r]
+    if (step[Kr:] != -1).any() or any(not np.isnan(g[k][r, Kr:]).all() for k in SNAP_F):
+        bad(f"task {tid}: /snapshots padding is not -1 / NaN")
+    if status == "done" and Kr > 0:
+        every = int(t["snapshot_every"][r])
+        if (step[:Kr] != every * np.arange(Kr)).any():
+            bad(f"task {tid}: snapshot steps {step[:Kr].tolist()}")
+        tot = sum(g[f"frac_{k.lower()}"][r, :Kr] for k in CLASSES)
+        if (np.abs(tot - 1) > 1e-5).any() or not np.isfinite(g["max_score60"][r, :Kr]).all():
+            bad(f"task {tid}: snapshot class fractions do not sum to 1 or scores missing")
 
 
 def check_replay_row(f, t, r, tid, on, status, fields):

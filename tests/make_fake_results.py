@@ -114,6 +114,23 @@ def ignored(key, cfg):
     return False
 
 
+def read_classes():
+    """Class names of GRIDCLASS_TABLE (src/base/gridclass.h), in code order."""
+    text = open(os.path.join(ROOT, "src", "base", "gridclass.h")).read()
+    return re.findall(r"^\s*X\((\w+),\s*\w+\)", text, re.M)
+
+
+CLASSES = read_classes()
+UNIT_F = ("spacing_cm", "orientation_deg", "ellipticity", "band", "ramp_r2", "coherence", "spatial_info")
+SNAP_F = ("max_score60", "mean_score60", "grid_frac")
+
+
+def hex_peaks(spacing, angle):
+    """The six SAC peaks (x, y lags in bins) of a hexagonal lattice."""
+    a = angle + np.arange(6) * np.pi / 3
+    return np.stack([spacing * np.cos(a), spacing * np.sin(a)], axis=1)
+
+
 def grid_map(G, spacing, phase, angle, rng):
     """A hexagonal firing pattern (three plane waves at 60 degrees) on a G x G map."""
     y, x = np.mgrid[0:G, 0:G].astype(float)
@@ -152,13 +169,14 @@ def main():
                 n_place=128, ratemap_bins=20, save_ratemaps=a.ratemaps, save_top_k=4,
                 eval_len_factor=2.0, null_shuffles=200,
                 replay=0 if a.no_replay else 1, replay_steps=200, replay_starts=50, replay_keep=3,
-                replay_burn_in=20)
+                replay_burn_in=20, snapshot_every=250)
     eval_noise = np.array([0.0, 0.01, 0.03])
     spec_text = (
         "name: fake_fixture\n"
         f"model: {{hidden: {a.hidden}}}\n"
         f"train: {{steps: 1000, log_every: 100, batch: 50}}\n"
-        f"eval: {{eval_noise: [0.0, 0.01, 0.03], save_ratemaps: {a.ratemaps}, null_shuffles: 200}}\n"
+        f"eval: {{eval_noise: [0.0, 0.01, 0.03], save_ratemaps: {a.ratemaps}, null_shuffles: 200, "
+        "snapshot_every: 250}\n"
         + ("" if a.no_replay else "replay: {replay: true, replay_steps: 200, replay_starts: 50, replay_keep: 3}\n")
         + ("sweep:\n" if a.noise_only else "sweep:\n  cell: [vanilla, leaky]\n  tau: [0.04, 0.1, 0.2]\n")
         + f"  noise: [0.0, 0.003, 0.01, 0.03]\n  seed: {{range: [0, {a.seeds}]}}\n")
@@ -206,6 +224,14 @@ def main():
     map_unit = np.full((len(ids), M), -1, np.int32)
     grid_p = np.full((len(ids), N), np.nan, np.float32)
     grid_null = np.full((len(ids), N), -1, np.int8)
+    grid_class = np.full((len(ids), N), -1, np.int8)
+    n_peaks = np.full((len(ids), N), -1, np.int8)
+    unit_f = {k: np.full((len(ids), N), np.nan, np.float32) for k in UNIT_F}
+    map_peaks = np.full((len(ids), M, 6, 2), np.nan, np.float32)
+    K = steps // 250 + 1
+    snap_step = np.full((len(ids), K), -1, np.int32)
+    snap = {k: np.full((len(ids), K), np.nan, np.float32)
+            for k in SNAP_F + tuple(f"frac_{c.lower()}" for c in CLASSES)}
     # /replay: K = 3 kept replays of H = 200 steps, G x G occupancies
     RK, RH = 3, 201
     REPLAY_F = ("sigma", "speed_cm", "real_step_cm", "speed_ratio", "spread_cm2", "coverage",
@@ -299,6 +325,47 @@ def main():
         grid_p[r] = np.clip(1.0 / (1.0 + np.exp(8 * (sc - thr))), 1.0 / 201, 1.0).astype(np.float32)
         row["null_threshold"] = thr
         row["grid_frac_null"] = np.mean(sc > thr)
+        # classes: above the null a GRID unit, or (one in three) a RAMP;
+        # below it one of the other classes
+        ci = {c: i for i, c in enumerate(CLASSES)}
+        cls = rng.choice([ci["NON_SPATIAL"], ci["OTHER_SPATIAL"], ci["BORDER"], ci["BAND"], ci["RAMP"]], N,
+                         p=[0.3, 0.4, 0.1, 0.1, 0.1])
+        above = np.nonzero(sc > thr)[0]
+        cls[above] = np.where(rng.random(len(above)) < 1 / 3, ci["RAMP"], ci["GRID"])
+        grid_class[r] = cls
+        isg = cls == ci["GRID"]
+        npk = rng.integers(0, 9, N)
+        npk[isg] = 6
+        n_peaks[r] = npk
+        six = npk >= 6
+        unit_f["spacing_cm"][r] = np.where(six, rng.uniform(40, 80, N), np.nan)
+        unit_f["orientation_deg"][r] = np.where(six, rng.uniform(-30, 30, N), np.nan)
+        unit_f["ellipticity"][r] = np.where(six, rng.uniform(0.75, 1.0, N), np.nan)
+        unit_f["band"][r] = np.where(isg, rng.uniform(0.25, 0.4, N), rng.uniform(0.2, 1.0, N))
+        unit_f["ramp_r2"][r] = np.where(cls == ci["RAMP"], rng.uniform(0.5, 1.0, N), rng.uniform(0, 0.4, N))
+        unit_f["coherence"][r] = rng.uniform(0, 1, N)
+        unit_f["spatial_info"][r] = rng.uniform(0, 2, N)
+        for c, i in ci.items():
+            row[f"frac_{c.lower()}"] = np.mean(cls == i)
+        if isg.any():
+            row["grid_spacing_cm"] = unit_f["spacing_cm"][r][isg].mean()
+            z = np.exp(6j * np.deg2rad(unit_f["orientation_deg"][r][isg].astype(float)))
+            row["grid_orient_sd_deg"] = np.rad2deg(np.sqrt(-2 * np.log(min(1.0, abs(z.mean()))))) / 6
+            row["grid_ellipticity"] = unit_f["ellipticity"][r][isg].mean()
+        else:
+            row["grid_spacing_cm"] = row["grid_orient_sd_deg"] = row["grid_ellipticity"] = np.nan
+        # snapshots: gridness and GRID units emerging over training
+        kk = np.arange(K)
+        grow = 1 - np.exp(-kk / 1.5)
+        snap_step[r] = kk * 250
+        snap["max_score60"][r] = 0.2 + (sc.max() - 0.2) * grow
+        snap["mean_score60"][r] = -0.2 + (sc.mean() + 0.2) * grow
+        snap["grid_frac"][r] = np.mean(sc > 0.3) * grow
+        fr0 = np.full(len(CLASSES), 0.0)
+        fr0[ci["NON_SPATIAL"]] = 1.0
+        fr1 = np.array([np.mean(cls == i) for i in range(len(CLASSES))])
+        for i, c in enumerate(CLASSES):
+            snap[f"frac_{c.lower()}"][r] = fr0[i] + (fr1[i] - fr0[i]) * grow
         if cfg["replay"]:
             # replays: a random walk from a random start, step ~ noise, kept in the box
             half = cfg["arena_size"] / 2
@@ -335,7 +402,9 @@ def main():
             map_unit[r] = units
             for j, u in enumerate(units):
                 if sc[u] > 0.3:
-                    m = grid_map(G, rng.uniform(5, 9), rng.uniform(0, 5, 2), rng.uniform(0, np.pi / 3), rng)
+                    sp, ang = rng.uniform(5, 9), rng.uniform(0, np.pi / 3)
+                    m = grid_map(G, sp, rng.uniform(0, 5, 2), ang, rng)
+                    map_peaks[r, j] = hex_peaks(sp * 2 / np.sqrt(3), ang + np.pi / 6)
                 else:
                     m = smooth_map(G, rng)
                 m[0, 0] = np.nan  # an unvisited corner bin
@@ -352,7 +421,7 @@ def main():
         f.attrs["start_time"] = "2026-11-24T12:00:00Z"
         f.attrs["n_ranks"] = np.int32(4)
         f.attrs["n_tasks"] = np.int32(len(ids))
-        f.attrs["format_version"] = np.int32(1)
+        f.attrs["format_version"] = np.int32(2)
         if a.shard:
             f.attrs["shard"] = a.shard
         d = f.create_dataset("tasks", data=rows)
@@ -375,9 +444,20 @@ def main():
         u["mask60"] = mask60
         u["grid_p"] = grid_p
         u["grid_null"] = grid_null
+        u["grid_class"] = grid_class
+        u["grid_class"].attrs.create("classes", CLASSES, dtype=vstr)
+        u["n_peaks"] = n_peaks
+        for k in UNIT_F:
+            u[k] = unit_f[k]
         if M:
             u["ratemaps"] = maps
             u["ratemap_unit"] = map_unit
+            u["ratemap_peaks"] = map_peaks
+        g = f.create_group("snapshots")
+        g.attrs.create("classes", CLASSES, dtype=vstr)
+        g["step"] = snap_step
+        for k, v in snap.items():
+            g[k] = v
         if not a.no_replay:
             g = f.create_group("replay")
             for k in REPLAY_F:

@@ -10,6 +10,9 @@
 #    brute-force Pearson correlation.  The fixture carries the shuffle-null
 #    columns and /replay: the tables and summary report grid_frac_null next
 #    to grid_frac, the replay plots are drawn (and not without /replay).
+#    It carries the unit classes and /snapshots too: the class bar, the class
+#    gallery (with stored maps), the grid geometry and the snapshot curves
+#    are drawn, the summary lists the classes.
 # B. On real files: `mpirun -n 2 $SWEEP sweeps/smoke.yaml`, the report on it
 #    (every table and plot, the gallery when rate maps are stored), and the
 #    smoke sweep run as two shards: their merge (Python side, and
@@ -42,7 +45,31 @@ if [ -f tests/check_results.py ]; then
 fi
 report "$tmp/full.h5" -o "$tmp/rep"
 REPLAY="replay_trajectories.png replay_metrics.png replay_kl.png"
-check_outputs "$tmp/rep" $ALL gallery.png $REPLAY
+CLASSES="classes.png class_gallery.png grid_geometry.png snapshots.png"
+check_outputs "$tmp/rep" $ALL gallery.png $REPLAY $CLASSES
+grep -q "^unit classes" "$tmp/rep/summary.txt" || fail "summary without the unit classes"
+"$PYTHON" - "$tmp/full.h5" <<'EOF' || fail "sweep_results: classes and snapshots"
+import sys
+import numpy as np
+sys.path.insert(0, "analysis")
+import sweep_results as sr
+r = sr.load(sys.argv[1])
+names = r.class_names
+assert names == ["NON_SPATIAL", "OTHER_SPATIAL", "BORDER", "BAND", "RAMP", "GRID"], names
+t = r.tasks
+cls = r.units("grid_class")
+done = (t["status"] == "done").to_numpy()
+for i, c in enumerate(names):
+    got = t.loc[done, f"frac_{c.lower()}"].to_numpy()
+    want = (cls[done] == i).mean(axis=1)
+    assert np.allclose(got, want, atol=1e-6), c
+assert r.has_snapshots and r.snapshot("step").shape == (len(t), 5)
+assert (r.snapshot("step")[done] == np.arange(5) * 250).all()
+tid = int(t.loc[done, "id"].iloc[0])
+pk = r.ratemap_peaks(tid)
+assert pk and all(p.shape == (6, 2) for p in pk.values()) and set(pk) == set(r.ratemaps(tid))
+print("sweep_results classes and snapshots ok")
+EOF
 "$PYTHON" - "$tmp/rep" <<'EOF' || fail "report tables"
 import sys, pandas as pd
 d = sys.argv[1]
@@ -138,7 +165,7 @@ else:
     raise SystemExit("loaded two specs into one table")
 EOF
 report "$tmp/shard0.h5" "$tmp/shard1.h5" "$tmp/shard2.h5" -o "$tmp/rep-shards"
-check_outputs "$tmp/rep-shards" $ALL gallery.png $REPLAY
+check_outputs "$tmp/rep-shards" $ALL gallery.png $REPLAY $CLASSES
 "$PYTHON" -c '
 import sys, pandas as pd
 a, b = (pd.read_csv(p).drop(columns=["file"]) for p in sys.argv[1:3])
@@ -151,6 +178,8 @@ fake -o "$tmp/nomaps.h5" --ratemaps none --no-replay
 report "$tmp/nomaps.h5" -o "$tmp/rep-nomaps"
 check_outputs "$tmp/rep-nomaps" $ALL
 [ ! -e "$tmp/rep-nomaps/gallery.png" ] || fail "gallery.png written without rate maps"
+[ ! -e "$tmp/rep-nomaps/class_gallery.png" ] || fail "class_gallery.png written without rate maps"
+check_outputs "$tmp/rep-nomaps" classes.png snapshots.png
 for f in $REPLAY; do [ ! -e "$tmp/rep-nomaps/$f" ] || fail "$f written without /replay"; done
 grep -q "replay (done" "$tmp/rep-nomaps/summary.txt" && fail "replay summary without /replay"
 report "$tmp/other.h5" -o "$tmp/rep-noise"          # axes: noise, seed only
@@ -200,6 +229,8 @@ rc=$?
 report "$tmp/smoke.h5" -o "$tmp/rep-smoke"
 maps=$("$PYTHON" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(int('units/ratemaps' in f and f['units/ratemaps'].shape[1] > 0))" "$tmp/smoke.h5")
 if [ "$maps" = 1 ]; then check_outputs "$tmp/rep-smoke" $ALL gallery.png; else check_outputs "$tmp/rep-smoke" $ALL; fi
+check_outputs "$tmp/rep-smoke" classes.png
+"$PYTHON" tests/check_results.py "$tmp/smoke.h5" --complete || fail "the smoke file does not pass check_results.py"
 "$PYTHON" - "$tmp/smoke.h5" "$tmp/dry.txt" <<'EOF' || fail "real smoke file"
 import re, sys
 sys.path.insert(0, "analysis")

@@ -32,6 +32,7 @@ static void small_config(TaskConfig *c)
     c->n_place = 8;
     c->steps = 500;
     c->log_every = 50;
+    c->snapshot_every = 100;   /* K = 6 snapshots, 0 .. 500 */
     c->seed = 3;
 }
 
@@ -45,6 +46,7 @@ static void fill(TaskState *st, TaskResult *r, float base)
     }
     st->step = 230;
     st->next_log = 5;
+    st->next_snap = 3;         /* snapshots at 0, 100, 200 recorded */
     st->adam_t = 230;
     for (int k = 0; k < 4; k++) {
         st->r_traj.s[k] = 0x9e3779b97f4a7c15ULL * (uint64_t)(k + 1);
@@ -57,12 +59,32 @@ static void fill(TaskState *st, TaskResult *r, float base)
     }
     r->final_loss = r->train_loss[st->next_log - 1];
     r->steps_done = 230;
+    int K = r->n_snap;
+    for (int k = 0; k < st->next_snap; k++) {
+        r->snap_step[k] = 100 * k;
+        r->snap_max_score60[k] = base * 0.1f + 0.05f * (float)k;
+        r->snap_mean_score60[k] = -0.01f * (float)k;
+        r->snap_grid_frac[k] = 0.125f * (float)k;
+        for (int j = 0; j < GRIDCLASS_N; j++) r->snap_frac[(size_t)j * K + k] = (float)(j + 1) / 21.0f;
+    }
+}
+
+/* The snapshot curves of a and b (same K) are bit-identical. */
+static int same_snapshots(const TaskResult *a, const TaskResult *b)
+{
+    size_t K = (size_t)a->n_snap;
+    return a->n_snap == b->n_snap && memcmp(a->snap_step, b->snap_step, K * sizeof(int)) == 0 &&
+           memcmp(a->snap_max_score60, b->snap_max_score60, K * sizeof(float)) == 0 &&
+           memcmp(a->snap_mean_score60, b->snap_mean_score60, K * sizeof(float)) == 0 &&
+           memcmp(a->snap_grid_frac, b->snap_grid_frac, K * sizeof(float)) == 0 &&
+           memcmp(a->snap_frac, b->snap_frac, GRIDCLASS_N * K * sizeof(float)) == 0;
 }
 
 static int same_state(const TaskState *a, const TaskState *b)
 {
     size_t bytes = a->n_params * sizeof(float);
     return a->n_params == b->n_params && a->step == b->step && a->next_log == b->next_log &&
+           a->next_snap == b->next_snap &&
            a->adam_t == b->adam_t && memcmp(&a->r_traj, &b->r_traj, sizeof a->r_traj) == 0 &&
            memcmp(&a->r_noise, &b->r_noise, sizeof a->r_noise) == 0 && a->train_s == b->train_s &&
            memcmp(a->params, b->params, bytes) == 0 && memcmp(a->adam_m, b->adam_m, bytes) == 0 &&
@@ -137,6 +159,9 @@ int main(void)
                        memcmp(r.train_err_cm, r2.train_err_cm, 5 * sizeof(float)) == 0 &&
                        r2.final_loss == r.final_loss && r2.steps_done == 230,
                    "curves differ after the round trip");
+        TEST_CHECK(r.n_snap == 6 && back.next_snap == 3 && same_snapshots(&r, &r2) && r2.snap_step[2] == 200 &&
+                       r2.snap_step[3] == -1 && isnan(r2.snap_max_score60[3]),
+                   "snapshot curves differ after the round trip");
         task_state_free(&back);
     }
     int step = -1;
@@ -170,6 +195,17 @@ int main(void)
         TEST_CHECK(ckpt_read(cdir, 4, HASH, &c, &back, &r2, err, sizeof err) == -1 && strstr(err, "checksum"),
                    "flipped bit: %s", err);
         flip_byte(path, at + 2);
+        TEST_CHECK(ckpt_read(cdir, 4, HASH, &c, &back, &r2, err, sizeof err) == 0, "restored: %s", err);
+        task_state_free(&back);
+    }
+    /* corrupt: one bit of the snapshot curves flipped */
+    at = find_bytes(path, r.snap_max_score60, 3 * sizeof(float));
+    TEST_CHECK(at > 0, "snapshot curves not found in the file");
+    if (at > 0) {
+        flip_byte(path, at + 5);
+        TEST_CHECK(ckpt_read(cdir, 4, HASH, &c, &back, &r2, err, sizeof err) == -1 && strstr(err, "checksum"),
+                   "flipped snapshot bit: %s", err);
+        flip_byte(path, at + 5);
         TEST_CHECK(ckpt_read(cdir, 4, HASH, &c, &back, &r2, err, sizeof err) == 0, "restored: %s", err);
         task_state_free(&back);
     }

@@ -29,6 +29,29 @@ static void fill_result(TaskResult *r, int id)
     }
     r->null_threshold = 0.42f;
     r->grid_frac_null = 0.25f;
+    for (int i = 0; i < r->n_units; i++) { /* classes and geometry: every field distinct */
+        r->grid_class[i] = (signed char)(i % GRIDCLASS_N);
+        r->n_peaks[i] = (signed char)(i % 9);
+        r->spacing_cm[i] = 40.0f + (float)i;
+        r->orientation_deg[i] = -30.0f + (float)i;
+        r->ellipticity[i] = 1.0f / (float)(i + 1);
+        r->band[i] = 0.01f * (float)i;
+        r->ramp_r2[i] = 0.02f * (float)i;
+        r->coherence[i] = 0.03f * (float)i;
+        r->spatial_info[i] = 0.04f * (float)i + (float)id;
+    }
+    for (int c = 0; c < GRIDCLASS_N; c++) r->frac_class[c] = (float)(c + id) / 64.0f;
+    r->grid_spacing_cm = 55.5f;
+    r->grid_orient_sd_deg = 4.25f;
+    r->grid_ellipticity = 0.875f;
+    for (int m = 0; m < r->n_maps * RESULT_PEAK_FLOATS; m++) r->map_peaks[m] = 0.5f * (float)m - 3.0f;
+    for (int k = 0; k < r->n_snap; k++) {
+        r->snap_step[k] = 5 * k;
+        r->snap_max_score60[k] = 0.1f * (float)k;
+        r->snap_mean_score60[k] = -0.1f * (float)k;
+        r->snap_grid_frac[k] = 0.01f * (float)(k + id);
+    }
+    for (int k = 0; k < GRIDCLASS_N * r->n_snap; k++) r->snap_frac[k] = (float)k / 100.0f;
     for (int m = 0; m < r->n_maps; m++) {
         r->map_unit[m] = r->n_units - 1 - m;
         for (int k = 0; k < r->bins * r->bins; k++)
@@ -90,6 +113,9 @@ int main(int argc, char **argv)
     tasks[1].save_ratemaps = SAVE_TOP;
     tasks[1].save_top_k = 3;
     tasks[1].ratemap_bins = 6;
+    /* snapshots: task 1 every 5 steps (K = 5), task 2 every 10 (K = 4) */
+    tasks[1].snapshot_every = 5;
+    tasks[2].snapshot_every = 10;
     /* tasks 1 and 2 run the replay stage, of different sizes */
     tasks[1].replay = tasks[2].replay = 1;
     tasks[1].replay_starts = 5;
@@ -117,6 +143,7 @@ int main(int argc, char **argv)
     TEST_CHECK(dm.has_replay && dm.RK == 2 && dm.RH == 13 && dm.RG == 20, "replay dims %d K%d H%d G%d",
                dm.has_replay, dm.RK, dm.RH, dm.RG);
     TEST_CHECK(strcmp(h5out_path(o), path) == 0, "path %s", h5out_path(o));
+    TEST_CHECK(dm.has_snap && dm.KS == 5, "snapshot dims %d KS%d", dm.has_snap, dm.KS);
 
     TaskResult res[3];
     for (int i = 0; i < 3; i++) {
@@ -167,6 +194,28 @@ int main(int argc, char **argv)
         TEST_CHECK(memcmp(back.grid_null, res[i].grid_null, (size_t)back.n_units) == 0, "grid_null");
         TEST_CHECK(back.null_threshold == 0.42f && back.grid_frac_null == 0.25f, "null summary");
         {
+            size_t N = (size_t)back.n_units, K = (size_t)back.n_snap;
+            TEST_CHECK(memcmp(back.grid_class, res[i].grid_class, N) == 0 &&
+                           memcmp(back.n_peaks, res[i].n_peaks, N) == 0 &&
+                           same_f(back.spacing_cm, res[i].spacing_cm, N) &&
+                           same_f(back.orientation_deg, res[i].orientation_deg, N) &&
+                           same_f(back.ellipticity, res[i].ellipticity, N) && same_f(back.band, res[i].band, N) &&
+                           same_f(back.ramp_r2, res[i].ramp_r2, N) && same_f(back.coherence, res[i].coherence, N) &&
+                           same_f(back.spatial_info, res[i].spatial_info, N),
+                       "classes and geometry of task %d", i);
+            TEST_CHECK(same_f(back.frac_class, res[i].frac_class, GRIDCLASS_N) && back.frac_grid == res[i].frac_grid &&
+                           back.grid_spacing_cm == 55.5f && back.grid_orient_sd_deg == 4.25f &&
+                           back.grid_ellipticity == 0.875f,
+                       "class columns of task %d", i);
+            TEST_CHECK(K == (size_t)config_n_snapshots(&tasks[i]) &&
+                           memcmp(back.snap_step, res[i].snap_step, K * sizeof(int)) == 0 &&
+                           same_f(back.snap_max_score60, res[i].snap_max_score60, K) &&
+                           same_f(back.snap_mean_score60, res[i].snap_mean_score60, K) &&
+                           same_f(back.snap_grid_frac, res[i].snap_grid_frac, K) &&
+                           same_f(back.snap_frac, res[i].snap_frac, GRIDCLASS_N * K),
+                       "snapshots of task %d", i);
+        }
+        {
             const ReplayResult *a = &res[i].replay, *b = &back.replay;
             size_t nt = (size_t)a->n_keep * (size_t)(a->H + 1) * 2, ng = (size_t)a->G * (size_t)a->G;
             TEST_CHECK(b->traj && b->n_keep == a->n_keep && b->H == a->H && b->G == a->G, "replay sizes");
@@ -184,6 +233,8 @@ int main(int argc, char **argv)
             TEST_CHECK(memcmp(back.map_unit, res[i].map_unit, (size_t)back.n_maps * sizeof(int)) == 0, "map unit");
             TEST_CHECK(same_f(back.ratemaps, res[i].ratemaps, (size_t)(back.n_maps * back.bins * back.bins)),
                        "ratemaps");
+            TEST_CHECK(same_f(back.map_peaks, res[i].map_peaks, (size_t)back.n_maps * RESULT_PEAK_FLOATS),
+                       "ratemap peaks");
         }
         result_free(&back);
     }
@@ -196,6 +247,11 @@ int main(int argc, char **argv)
         TEST_CHECK(h5out_read_task(o, 1, &back, NULL) == 0, "read row 1 at max size");
         TEST_CHECK(isnan(back.score60[16]) && back.mask60[16] == -1, "unit padding");
         TEST_CHECK(isnan(back.grid_p[16]) && back.grid_null[16] == -1, "null padding");
+        TEST_CHECK(back.grid_class[16] == -1 && back.n_peaks[16] == -1 && isnan(back.spacing_cm[16]) &&
+                       isnan(back.spatial_info[16]),
+                   "class padding");
+        TEST_CHECK(back.snap_step[3] == 15 && back.snap_step[0] == 0 && back.n_snap == 4,
+                   "row 1's first 4 snapshots read into task 2's sizes (%d %d)", back.snap_step[3], back.n_snap);
         TEST_CHECK(back.log_step[dm.L - 1] == -1 && isnan(back.train_loss[dm.L - 1]), "curve padding");
         /* row 1 stored 2 replays of 8 points on 6 x 6 bins: the rest is NaN */
         const ReplayResult *p = &back.replay;

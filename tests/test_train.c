@@ -1,8 +1,9 @@
 /* test_train.c -- task_run: learning, determinism, divergence, stop flag,
- * targets, cell types, rate-map selection, replay stage, task_cost.
+ * targets, cell types, rate-map selection, replay stage, unit classes and
+ * snapshots, checkpoints, task_cost.
  *
  * Dimensions: N hidden, L logged points, S evaluation noise levels,
- * E evaluation steps, G rate-map bins per side.
+ * E evaluation steps, G rate-map bins per side, K snapshots, C classes.
  *
  * Smoke-sized settings (N = 64, 64 place cells) keep the whole file well
  * under a minute on one core.  No wall time is ever asserted.
@@ -15,6 +16,7 @@
 
 #include "base/config.h"
 #include "base/result.h"
+#include "score/gridgeom.h"
 #include "testlib.h"
 #include "task/train.h"
 
@@ -579,6 +581,146 @@ static void test_failures_and_cost(void)
     TEST_CHECK(task_cost(&g) > kc[CELL_VANILLA], "speed_heading costs its third input");
 }
 
+/* ---- unit classes and snapshots ----------------------------------------- */
+
+/* The classes of a done task r of c: every unit has a code; frac_class =
+ * counts / N, summing to 1; the stored measures, put back through
+ * gridclass_classify with the task's threshold, give the stored class
+ * (so GRID units satisfy the rule: score60 > T, six peaks, no band, no
+ * ramp, a spacing that fits); grid geometry NaN exactly without GRID
+ * units; the stored maps' peaks are those of their units (NaN with fewer
+ * than six). */
+static void check_classes(const TaskResult *r, const TaskConfig *c, const char *what)
+{
+    int N = r->n_units, G = r->bins, n[GRIDCLASS_N] = {0}, bad_code = 0, mismatch = 0, bad_grid = 0;
+    double bin_cm = 100.0 * c->arena_size / G, T = c->null_shuffles > 0 ? r->null_threshold : c->class_score60_min;
+    GridClassParams p = gridclass_defaults();
+    p.score60_min = c->class_score60_min;
+    p.band_min = c->class_band_min;
+    p.ramp_min = c->class_ramp_min;
+    p.border_min = c->class_border_min;
+    p.min_periods = c->class_min_periods;
+    p.coherence_min = c->class_coherence_min;
+    p.si_min = c->class_si_min;
+    for (int u = 0; u < N; u++) {
+        int k = r->grid_class[u];
+        if (k < 0 || k >= GRIDCLASS_N) {
+            bad_code++;
+            continue;
+        }
+        n[k]++;
+        GridUnit gu;
+        memset(&gu, 0, sizeof gu);
+        gu.score60 = r->score60[u];
+        gu.geom.n_peaks = r->n_peaks[u];
+        gu.geom.spacing = r->spacing_cm[u] / bin_cm;
+        gu.band = r->band[u];
+        gu.ramp_r2 = r->ramp_r2[u];
+        gu.border = r->border[u];
+        gu.coherence = r->coherence[u];
+        gu.spatial_info = r->spatial_info[u];
+        if ((int)gridclass_classify(&gu, G, T, &p) != k) mismatch++;
+        if (k == GRIDCLASS_GRID &&
+            !(r->score60[u] > T && r->n_peaks[u] == 6 && r->band[u] < p.band_min && r->ramp_r2[u] < p.ramp_min &&
+              r->spacing_cm[u] / bin_cm * p.min_periods <= G + 1e-4))
+            bad_grid++;
+    }
+    TEST_CHECK(bad_code == 0 && mismatch == 0 && bad_grid == 0, "%s: %d bad codes, %d classes differ from the rule, "
+               "%d GRID units breaking it", what, bad_code, mismatch, bad_grid);
+    double sum = 0;
+    for (int k = 0; k < GRIDCLASS_N; k++) {
+        TEST_CLOSE(r->frac_class[k], (double)n[k] / N, 1e-7, 0);
+        sum += r->frac_class[k];
+    }
+    TEST_CLOSE(sum, 1.0, 1e-6, 0);
+    TEST_CHECK(r->frac_grid == r->frac_class[GRIDCLASS_GRID] && r->frac_ramp == r->frac_class[GRIDCLASS_RAMP],
+               "%s: frac_grid / frac_ramp are not frac_class entries", what);
+    int has_grid = n[GRIDCLASS_GRID] > 0;
+    TEST_CHECK(has_grid == !isnan(r->grid_spacing_cm) && has_grid == !isnan(r->grid_orient_sd_deg),
+               "%s: grid geometry %g %g with %d GRID units", what, r->grid_spacing_cm, r->grid_orient_sd_deg,
+               n[GRIDCLASS_GRID]);
+    int bad_peaks = 0;
+    for (int m = 0; m < r->n_maps; m++) {
+        int u = r->map_unit[m], six = r->n_peaks[u] >= 6 || !isnan(r->spacing_cm[u]);
+        const float *pk = r->map_peaks + (size_t)m * RESULT_PEAK_FLOATS;
+        for (int j = 0; j < RESULT_PEAK_FLOATS; j++) bad_peaks += six ? isnan(pk[j]) : 0;
+        if (six && !isnan(r->spacing_cm[u])) {
+            double d[6];
+            for (int j = 0; j < 6; j++) d[j] = hypot(pk[2 * j], pk[2 * j + 1]) * bin_cm;
+            double lo = d[0], hi = d[0];
+            for (int j = 1; j < 6; j++) lo = d[j] < lo ? d[j] : lo, hi = d[j] > hi ? d[j] : hi;
+            bad_peaks += !(r->spacing_cm[u] >= lo - 1e-3 && r->spacing_cm[u] <= hi + 1e-3);
+        }
+    }
+    TEST_CHECK(bad_peaks == 0, "%s: %d stored maps whose peaks do not match their unit", what, bad_peaks);
+    printf("%s: classes", what);
+    for (int k = 0; k < GRIDCLASS_N; k++) printf(" %s %.3f", gridclass_name(k), r->frac_class[k]);
+    printf("\n");
+}
+
+/* Snapshots of a done task: at steps k * snapshot_every, fractions summing
+ * to 1, scores finite. */
+static void check_snapshots(const TaskResult *r, const TaskConfig *c, const char *what)
+{
+    int K = r->n_snap, bad = 0;
+    TEST_CHECK(K == config_n_snapshots(c) && K == (c->snapshot_every ? c->steps / c->snapshot_every + 1 : 0),
+               "%s: %d snapshots", what, K);
+    for (int k = 0; k < K; k++) {
+        double sum = 0;
+        for (int j = 0; j < GRIDCLASS_N; j++) sum += r->snap_frac[(size_t)j * K + k];
+        if (r->snap_step[k] != k * c->snapshot_every || fabs(sum - 1.0) > 1e-5 || !isfinite(r->snap_max_score60[k]) ||
+            !isfinite(r->snap_mean_score60[k]) || !(r->snap_grid_frac[k] >= 0 && r->snap_grid_frac[k] <= 1))
+            bad++;
+    }
+    TEST_CHECK(bad == 0, "%s: %d bad snapshots", what, bad);
+    if (K > 0)
+        printf("%s: %d snapshots, max score60 %.3f at step 0 -> %.3f at step %d, GRID %.3f -> %.3f\n", what, K,
+               r->snap_max_score60[0], r->snap_max_score60[K - 1], r->snap_step[K - 1],
+               r->snap_frac[(size_t)GRIDCLASS_GRID * K], r->snap_frac[(size_t)GRIDCLASS_GRID * K + K - 1]);
+}
+
+static void test_classes(void)
+{
+    TaskConfig c;
+    smoke_config(&c);
+    c.steps = 200;
+    c.null_shuffles = 50;
+    c.null_units = 16;
+    c.save_ratemaps = SAVE_ALL;
+    c.snapshot_every = 50;
+    c.snapshot_trajectories = 40;   /* two chunks: 32 + 8 */
+    TaskResult a, b, off, nonull;
+    int ra = run(&c, &a, NULL), rb = run(&c, &b, NULL);
+    TEST_CHECK(ra == 0 && rb == 0 && a.status == TASK_DONE && b.status == TASK_DONE, "rc %d %d", ra, rb);
+    check_classes(&a, &c, "classes (null)");
+    check_snapshots(&a, &c, "snapshots");
+    size_t N = (size_t)a.n_units, K = (size_t)a.n_snap;
+    TEST_CHECK(memcmp(a.grid_class, b.grid_class, N) == 0 && same_floats(a.spacing_cm, b.spacing_cm, N) &&
+                   same_floats(a.spatial_info, b.spatial_info, N) && memcmp(a.snap_step, b.snap_step, K * sizeof(int)) == 0 &&
+                   same_floats(a.snap_max_score60, b.snap_max_score60, K) &&
+                   same_floats(a.snap_frac, b.snap_frac, GRIDCLASS_N * K) &&
+                   same_floats(a.frac_class, b.frac_class, GRIDCLASS_N),
+               "classes and snapshots differ between two identical runs");
+    /* snapshots draw from their own stream: training and scores unchanged */
+    TaskConfig c0 = c;
+    c0.snapshot_every = 0;
+    int r0 = run(&c0, &off, NULL);
+    TEST_CHECK(r0 == 0 && off.n_snap == 0 && same_floats(off.train_loss, a.train_loss, (size_t)a.n_log) &&
+                   same_floats(off.score60, a.score60, N) && memcmp(off.grid_class, a.grid_class, N) == 0,
+               "snapshots changed the training or the scores (rc %d)", r0);
+    /* without a null: the class_score60_min threshold */
+    TaskConfig c1 = c0;
+    c1.null_shuffles = 0;
+    c1.class_score60_min = -2;   /* every unit passes the score test */
+    int r1 = run(&c1, &nonull, NULL);
+    TEST_CHECK(r1 == 0 && nonull.status == TASK_DONE, "no null: rc %d", r1);
+    check_classes(&nonull, &c1, "classes (no null, score60_min -2)");
+    result_free(&a);
+    result_free(&b);
+    result_free(&off);
+    result_free(&nonull);
+}
+
 /* ---- checkpoints: stop, save, resume = one uninterrupted run ---------- */
 
 /* What a checkpoint holds: the state and the curves so far. */
@@ -588,6 +730,8 @@ typedef struct Saved {
     int n_saves;
     int L;
     float loss[64], err[64];  /* (L) curves */
+    int K;                    /* snapshots */
+    float snap_max[16], snap_mean[16], snap_gf[16], snap_frac[GRIDCLASS_N * 16]; /* (K), (C, K) */
     float final_loss;
     int steps_done;
     int stop_at;              /* tick: stop once this many steps are done (-1: never) */
@@ -606,6 +750,12 @@ static int save_hook(void *ctx, const TaskState *st, const TaskResult *res)
     memcpy(s->err, res->train_err_cm, (size_t)res->n_log * sizeof(float));
     s->final_loss = res->final_loss;
     s->steps_done = res->steps_done;
+    s->K = res->n_snap;
+    if (s->K > 16) return -1;
+    memcpy(s->snap_max, res->snap_max_score60, (size_t)s->K * sizeof(float));
+    memcpy(s->snap_mean, res->snap_mean_score60, (size_t)s->K * sizeof(float));
+    memcpy(s->snap_gf, res->snap_grid_frac, (size_t)s->K * sizeof(float));
+    memcpy(s->snap_frac, res->snap_frac, GRIDCLASS_N * (size_t)s->K * sizeof(float));
     return 0;
 }
 
@@ -629,6 +779,12 @@ static int run_segment(const TaskConfig *c, TaskResult *r, Saved *s, int stop_at
         memcpy(r->train_err_cm, s->err, (size_t)s->L * sizeof(float));
         r->final_loss = s->final_loss;
         r->steps_done = s->steps_done;
+        if (s->K != r->n_snap) return -2;
+        memcpy(r->snap_max_score60, s->snap_max, (size_t)s->K * sizeof(float));
+        memcpy(r->snap_mean_score60, s->snap_mean, (size_t)s->K * sizeof(float));
+        memcpy(r->snap_grid_frac, s->snap_gf, (size_t)s->K * sizeof(float));
+        memcpy(r->snap_frac, s->snap_frac, GRIDCLASS_N * (size_t)s->K * sizeof(float));
+        for (int k = 0; k < s->st.next_snap; k++) r->snap_step[k] = k * c->snapshot_every;
     }
     s->stop = 0;
     s->stop_at = stop_at;
@@ -650,7 +806,22 @@ static int same_result(const TaskResult *a, const TaskResult *b)
            memcmp(a->grid_null, b->grid_null, N) == 0 && memcmp(a->map_unit, b->map_unit, a->n_maps * sizeof(int)) == 0 &&
            same_floats(a->ratemaps, b->ratemaps, MG) && a->final_loss == b->final_loss &&
            a->final_err_cm == b->final_err_cm && a->grid_frac == b->grid_frac &&
-           (isnan(a->null_threshold) ? isnan(b->null_threshold) : a->null_threshold == b->null_threshold);
+           (isnan(a->null_threshold) ? isnan(b->null_threshold) : a->null_threshold == b->null_threshold) &&
+           memcmp(a->grid_class, b->grid_class, N) == 0 && memcmp(a->n_peaks, b->n_peaks, N) == 0 &&
+           same_floats(a->spacing_cm, b->spacing_cm, N) && same_floats(a->orientation_deg, b->orientation_deg, N) &&
+           same_floats(a->ellipticity, b->ellipticity, N) && same_floats(a->band, b->band, N) &&
+           same_floats(a->ramp_r2, b->ramp_r2, N) && same_floats(a->coherence, b->coherence, N) &&
+           same_floats(a->spatial_info, b->spatial_info, N) &&
+           same_floats(a->map_peaks, b->map_peaks, (size_t)a->n_maps * RESULT_PEAK_FLOATS) &&
+           same_floats(a->frac_class, b->frac_class, GRIDCLASS_N) &&
+           same_floats(&a->grid_spacing_cm, &b->grid_spacing_cm, 1) &&
+           same_floats(&a->grid_orient_sd_deg, &b->grid_orient_sd_deg, 1) &&
+           same_floats(&a->grid_ellipticity, &b->grid_ellipticity, 1) && a->n_snap == b->n_snap &&
+           memcmp(a->snap_step, b->snap_step, (size_t)a->n_snap * sizeof(int)) == 0 &&
+           same_floats(a->snap_max_score60, b->snap_max_score60, (size_t)a->n_snap) &&
+           same_floats(a->snap_mean_score60, b->snap_mean_score60, (size_t)a->n_snap) &&
+           same_floats(a->snap_grid_frac, b->snap_grid_frac, (size_t)a->n_snap) &&
+           same_floats(a->snap_frac, b->snap_frac, GRIDCLASS_N * (size_t)a->n_snap);
 }
 
 static void test_checkpoint(void)
@@ -663,6 +834,8 @@ static void test_checkpoint(void)
     c.null_shuffles = 20;
     c.save_ratemaps = SAVE_TOP;
     c.save_top_k = 4;
+    c.snapshot_every = 30;       /* snapshots at 0, 30, 60, 90, 120: the curves must resume too */
+    c.snapshot_trajectories = 20;
     TaskResult ref, a, b, d, e;
     int rr = run(&c, &ref, NULL);
     TEST_CHECK(rr == 0 && ref.status == TASK_DONE, "reference rc %d status %d", rr, ref.status);
@@ -673,16 +846,17 @@ static void test_checkpoint(void)
     memset(&s, 0, sizeof s);
     int r1 = run_segment(&c, &a, &s, 37, 0);
     TEST_CHECK(r1 == 0 && a.status == TASK_PENDING && s.have && s.st.step == 37 && s.st.next_log == 2 &&
-                   s.steps_done == 37 && s.st.adam_t == 37,
+                   s.steps_done == 37 && s.st.adam_t == 37 && s.st.next_snap == 2,
                "first stop: rc %d status %d step %d next_log %d", r1, a.status, s.st.step, s.st.next_log);
     int r2 = run_segment(&c, &b, &s, 75, 0);
-    TEST_CHECK(r2 == 0 && b.status == TASK_PENDING && s.st.step == 75 && s.st.next_log == 3,
+    TEST_CHECK(r2 == 0 && b.status == TASK_PENDING && s.st.step == 75 && s.st.next_log == 3 && s.st.next_snap == 3,
                "second stop: rc %d status %d step %d next_log %d", r2, b.status, s.st.step, s.st.next_log);
     int saves = s.n_saves;
     int r3 = run_segment(&c, &d, &s, -1, 0);
     TEST_CHECK(r3 == 0 && d.status == TASK_DONE, "last segment rc %d status %d: %s", r3, d.status, d.message);
     TEST_CHECK(s.n_saves == saves, "a checkpoint without a stop or a time (%d saves)", s.n_saves - saves);
     TEST_CHECK(same_result(&d, &ref), "stopped twice and resumed: results differ from one uninterrupted run");
+    check_snapshots(&d, &c, "resumed snapshots");
     TEST_CHECK(d.train_s >= b.train_s, "train_s %g does not accumulate (%g before)", d.train_s, b.train_s);
 
     /* a checkpoint at every step (checkpoint_every tiny) changes nothing */
@@ -734,6 +908,7 @@ int main(void)
     test_cartesian_and_dog();
     test_cells();
     test_failures_and_cost();
+    test_classes();
     test_checkpoint();
     return test_summary("test_train");
 }

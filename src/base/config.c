@@ -103,6 +103,7 @@ int config_ignored(const TaskConfig *cfg, const SettingDesc *d)
         strcmp(d->key, "null_min_shift") == 0)
         return cfg->null_shuffles == 0;
     if (strncmp(d->key, "replay_", 7) == 0) return !cfg->replay;
+    if (strcmp(d->key, "snapshot_trajectories") == 0) return cfg->snapshot_every == 0;
     return 0;
 }
 
@@ -110,6 +111,11 @@ int config_eval_len(const TaskConfig *cfg)
 {
     long n = lround(cfg->eval_len_factor * cfg->seq_len);
     return n < 1 ? 1 : (int)n;
+}
+
+int config_n_snapshots(const TaskConfig *cfg)
+{
+    return cfg->snapshot_every > 0 ? cfg->steps / cfg->snapshot_every + 1 : 0;
 }
 
 int config_n_logged(const TaskConfig *cfg)

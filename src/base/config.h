@@ -167,6 +167,7 @@ int config_ignored(const TaskConfig *cfg, const SettingDesc *d);
 
 /* Derived quantities. */
 int config_eval_len(const TaskConfig *cfg);      /* round(eval_len_factor * seq_len), >= 1 */
+int config_n_snapshots(const TaskConfig *cfg);   /* snapshots: steps/snapshot_every + 1, 0 when off */
 int config_n_logged(const TaskConfig *cfg);      /* logged points: steps/log_every + 1 (step 0 .. steps) */
 double config_alpha(const TaskConfig *cfg);      /* dt / tau, or 1 for cells without tau */
 

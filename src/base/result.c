@@ -26,6 +26,8 @@ int result_alloc(TaskResult *r, const TaskConfig *cfg)
               : 0;
     size_t L = (size_t)r->n_log, N = (size_t)r->n_units, M = (size_t)r->n_maps;
     size_t G2 = (size_t)r->bins * (size_t)r->bins;
+    r->n_snap = config_n_snapshots(cfg);
+    size_t K = (size_t)r->n_snap, K1 = K ? K : 1;
     r->log_step = calloc(L, sizeof *r->log_step);
     r->train_loss = malloc(L * sizeof(float));
     r->train_err_cm = malloc(L * sizeof(float));
@@ -38,8 +40,22 @@ int result_alloc(TaskResult *r, const TaskConfig *cfg)
     r->grid_null = malloc(N);
     r->map_unit = calloc(M ? M : 1, sizeof *r->map_unit);
     r->ratemaps = malloc((M ? M * G2 : 1) * sizeof(float));
-    if (!r->log_step || !r->train_loss || !r->train_err_cm || !r->eval_err_cm || !r->score60 ||
-        !r->score90 || !r->border || !r->mask60 || !r->grid_p || !r->grid_null || !r->map_unit || !r->ratemaps)
+    r->map_peaks = malloc((M ? M * RESULT_PEAK_FLOATS : 1) * sizeof(float));
+    r->grid_class = malloc(N);
+    r->n_peaks = malloc(N);
+    float **unit_f[] = {&r->spacing_cm, &r->orientation_deg, &r->ellipticity, &r->band, &r->ramp_r2,
+                        &r->coherence, &r->spatial_info};
+    int nf = (int)(sizeof unit_f / sizeof unit_f[0]), bad = 0;
+    for (int i = 0; i < nf; i++) bad |= !(*unit_f[i] = malloc(N * sizeof(float)));
+    r->snap_step = malloc(K1 * sizeof *r->snap_step);
+    r->snap_max_score60 = malloc(K1 * sizeof(float));
+    r->snap_mean_score60 = malloc(K1 * sizeof(float));
+    r->snap_grid_frac = malloc(K1 * sizeof(float));
+    r->snap_frac = malloc(GRIDCLASS_N * K1 * sizeof(float));
+    if (bad || !r->log_step || !r->train_loss || !r->train_err_cm || !r->eval_err_cm || !r->score60 ||
+        !r->score90 || !r->border || !r->mask60 || !r->grid_p || !r->grid_null || !r->map_unit || !r->ratemaps ||
+        !r->map_peaks || !r->grid_class || !r->n_peaks || !r->snap_step || !r->snap_max_score60 ||
+        !r->snap_mean_score60 || !r->snap_grid_frac || !r->snap_frac)
         goto fail;
     if (cfg->replay && result_replay_alloc(&r->replay, cfg) != 0) goto fail;
     int k = cfg->log_every;
@@ -57,6 +73,17 @@ int result_alloc(TaskResult *r, const TaskConfig *cfg)
     fill_nan(r->grid_p, N);
     memset(r->grid_null, -1, N);
     fill_nan(r->ratemaps, M * G2);
+    fill_nan(r->map_peaks, M * RESULT_PEAK_FLOATS);
+    memset(r->grid_class, -1, N);
+    memset(r->n_peaks, -1, N);
+    for (int i = 0; i < nf; i++) fill_nan(*unit_f[i], N);
+    for (size_t j = 0; j < K; j++) r->snap_step[j] = -1;
+    fill_nan(r->snap_max_score60, K);
+    fill_nan(r->snap_mean_score60, K);
+    fill_nan(r->snap_grid_frac, K);
+    fill_nan(r->snap_frac, GRIDCLASS_N * K);
+    fill_nan(r->frac_class, GRIDCLASS_N);
+    r->grid_spacing_cm = r->grid_orient_sd_deg = r->grid_ellipticity = NAN;
     r->final_loss = r->final_err_cm = r->grid_frac = r->max_score60 = r->mean_score60 = NAN;
     r->null_threshold = r->grid_frac_null = NAN;
     return 0;
@@ -79,6 +106,21 @@ void result_free(TaskResult *r)
     free(r->grid_null);
     free(r->map_unit);
     free(r->ratemaps);
+    free(r->map_peaks);
+    free(r->grid_class);
+    free(r->n_peaks);
+    free(r->spacing_cm);
+    free(r->orientation_deg);
+    free(r->ellipticity);
+    free(r->band);
+    free(r->ramp_r2);
+    free(r->coherence);
+    free(r->spatial_info);
+    free(r->snap_step);
+    free(r->snap_max_score60);
+    free(r->snap_mean_score60);
+    free(r->snap_grid_frac);
+    free(r->snap_frac);
     result_replay_free(&r->replay);
     memset(r, 0, sizeof *r);
 }

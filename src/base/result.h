@@ -2,7 +2,8 @@
  * it before writing it to the result file (h5out.c).
  *
  * Dimensions: L logged training points, S evaluation noise levels,
- * E evaluation steps, N hidden units, G rate-map bins per side.
+ * E evaluation steps, N hidden units, G rate-map bins per side, M stored
+ * rate maps, K snapshots, C unit classes (base/gridclass.h).
  * Sizes follow from the TaskConfig alone (result_alloc), so every task of a
  * sweep can be laid out in fixed-size datasets before it runs.
  * Ownership: result_alloc allocates every array; result_free releases them.
@@ -11,6 +12,7 @@
 #define SWEEP_RESULT_H
 
 #include "base/config.h"
+#include "base/gridclass.h"
 
 /* Status codes, as stored in /tasks/status. */
 typedef enum {
@@ -76,11 +78,36 @@ typedef struct TaskResult {
     float *grid_p;         /* (N) (1 + #null >= score60) / (1 + n_null); NaN: no score or no null */
     signed char *grid_null;/* (N) 1 if score60 > null_threshold, 0 if not, -1 if no null */
 
+    /* per-unit geometry and class (score/gridgeom.h; docs/spatial.md, "Grid
+     * geometry and classification"); NaN / -1 for a task not scored */
+    signed char *grid_class; /* (N) GridClass code (base/gridclass.h), -1 if not scored */
+    signed char *n_peaks;  /* (N) SAC peaks on the first ring (6 for a hexagonal lattice), -1 if not scored */
+    float *spacing_cm;     /* (N) median distance of the six nearest SAC peaks, cm; NaN with < 6 peaks */
+    float *orientation_deg;/* (N) axis of the six nearest to 0, degrees in [-90, 90); NaN with < 6 peaks */
+    float *ellipticity;    /* (N) minor / major axis of the ellipse through the six, (0, 1]; NaN with < 6 */
+    float *band;           /* (N) band score, [0, 1] */
+    float *ramp_r2;        /* (N) R^2 of the best plane, [0, 1] */
+    float *coherence;      /* (N) spatial coherence, [-1, 1] */
+    float *spatial_info;   /* (N) Skaggs spatial information, bits per spike (rate-map occupancy) */
+
     /* rate maps (only when cfg->save_ratemaps != none) */
     int bins;              /* G */
-    int n_maps;            /* N (all), save_top_k (top) or 0 */
-    int *map_unit;         /* (n_maps) unit index of each stored map */
-    float *ratemaps;       /* (n_maps, G, G), row = y bin, column = x bin; NaN = unvisited */
+    int n_maps;            /* M: N (all), save_top_k (top) or 0 */
+    int *map_unit;         /* (M) unit index of each stored map */
+    float *ratemaps;       /* (M, G, G), row = y bin, column = x bin; NaN = unvisited */
+    float *map_peaks;      /* (M, 6, 2) the six nearest SAC peaks of each stored map, lag (x, y) in bins
+                              (x = column, y = row of the SAC, zero lag = 0); NaN when absent */
+
+    /* gridness over training (cfg->snapshot_every > 0): snapshot k scores
+     * the network after snap_step[k] = k * snapshot_every updates, on the
+     * rate maps of snapshot_trajectories fixed trajectories (RNG_SNAPSHOT),
+     * classes with class_score60_min (no null); -1 / NaN until recorded */
+    int n_snap;            /* K = config_n_snapshots() */
+    int *snap_step;        /* (K) optimiser updates before snapshot k */
+    float *snap_max_score60;  /* (K) best unit's score60 */
+    float *snap_mean_score60; /* (K) mean score60 (NaN units skipped) */
+    float *snap_grid_frac;    /* (K) fraction of units with score60 > grid_threshold */
+    float *snap_frac;      /* (C, K) fraction of the N units in each class, class-major */
 
     /* summary */
     float final_loss;      /* loss at the last logged point */
@@ -90,6 +117,19 @@ typedef struct TaskResult {
     float mean_score60;
     float null_threshold;  /* null_percentile of the null of score60; NaN: no null (null_shuffles = 0, ...) */
     float grid_frac_null;  /* fraction of the N units with score60 > null_threshold; NaN: no null */
+    /* fraction of the N units in each class (frac_class[c] = frac_<name>,
+     * fields generated from GRIDCLASS_TABLE); NaN when not scored */
+    union {
+        float frac_class[GRIDCLASS_N];
+        struct {
+#define RESULT_FRAC_FIELD_(NAME, name) float frac_##name;
+            GRIDCLASS_TABLE(RESULT_FRAC_FIELD_)
+#undef RESULT_FRAC_FIELD_
+        };
+    };
+    float grid_spacing_cm;    /* mean spacing_cm of the GRID units; NaN without one */
+    float grid_orient_sd_deg; /* circular s.d. of their orientation mod 60, degrees; NaN without one */
+    float grid_ellipticity;   /* mean ellipticity of the GRID units; NaN without one */
     int steps_done;        /* optimiser steps actually taken */
 
     /* replay evaluation (model/replay.h; docs/replay.md): allocated when
@@ -100,6 +140,9 @@ typedef struct TaskResult {
 /* Allocate every array for cfg, fill floats with NaN, status = pending.
  * Returns 0, or -1 on allocation failure (nothing left allocated). */
 int result_alloc(TaskResult *r, const TaskConfig *cfg);
+
+/* Number of floats of TaskResult.map_peaks per stored map (6 peaks x 2). */
+#define RESULT_PEAK_FLOATS 12
 void result_free(TaskResult *r);
 
 /* Sizes of a ReplayResult from cfg (R, H, G, K), arrays allocated and

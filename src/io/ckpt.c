@@ -1,20 +1,26 @@
 /* ckpt.c -- checkpoint files of tasks in training (ckpt.h).
  *
- * Legend: n parameters (TaskState.n_params), L logged training points.
+ * Legend: n parameters (TaskState.n_params), L logged training points,
+ * K snapshots (TaskResult.n_snap), C unit classes (base/gridclass.h).
  *
  * File OUT.ckpt/task-<id>.h5 (serial HDF5, written by one process):
  *   /params, /adam_m, /adam_v   float32 (n)
  *   /train_loss, /train_err_cm  float32 (L), NaN past next_log
+ *   /snapshots                  float32 (3 + C, K): rows snap_max_score60,
+ *                               snap_mean_score60, snap_grid_frac, then
+ *                               snap_frac (C rows); NaN past next_snap (one
+ *                               element when K = 0)
  *   root attributes:
  *     format_version int, spec_hash string, task_id int, settings string,
- *     step int, next_log int, adam_t int64, steps_done int,
+ *     step int, next_log int, next_snap int, adam_t int64, steps_done int,
  *     rng_traj uint64 (4), rng_noise uint64 (4), final_loss float32,
  *     train_s float64, checksum uint64
  * settings: one line "key=value" per setting of base/settings.def (value
  * printed with %.17g, so equal text means equal settings), then
  * "eval_noise=v,v,...".  checksum: FNV-1a (64 bit) over the bytes of the
- * five datasets in the order above and of the scalar state attributes, so a
- * flipped bit anywhere in the state is caught.
+ * six datasets in the order above and of the scalar state attributes, so a
+ * flipped bit anywhere in the state is caught.  The snapshot steps are not
+ * stored: snapshot k < next_snap was taken at k * snapshot_every.
  *
  * Writing: the file is built in memory (HDF5's core driver, no backing
  * store), its image taken (H5Fget_file_image) and written with plain
@@ -83,9 +89,33 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* Checksum of a state and its curves (L points). */
-static uint64_t state_checksum(const TaskState *st, const float *loss, const float *err, int L, float final_loss,
-                               int steps_done)
+/* Floats of the /snapshots dataset of a result with K snapshots. */
+static size_t snap_floats(int K) { return (size_t)(3 + GRIDCLASS_N) * (size_t)K; }
+
+/* res's snapshot curves into snap (3 + C, K), the layout of /snapshots. */
+static void snap_pack(const TaskResult *res, float *snap)
+{
+    size_t K = (size_t)res->n_snap;
+    memcpy(snap, res->snap_max_score60, K * sizeof(float));
+    memcpy(snap + K, res->snap_mean_score60, K * sizeof(float));
+    memcpy(snap + 2 * K, res->snap_grid_frac, K * sizeof(float));
+    memcpy(snap + 3 * K, res->snap_frac, GRIDCLASS_N * K * sizeof(float));
+}
+
+/* The inverse: snap (3 + C, K) into res, steps k * every for k < next_snap. */
+static void snap_unpack(const float *snap, int next_snap, int every, TaskResult *res)
+{
+    size_t K = (size_t)res->n_snap;
+    memcpy(res->snap_max_score60, snap, K * sizeof(float));
+    memcpy(res->snap_mean_score60, snap + K, K * sizeof(float));
+    memcpy(res->snap_grid_frac, snap + 2 * K, K * sizeof(float));
+    memcpy(res->snap_frac, snap + 3 * K, GRIDCLASS_N * K * sizeof(float));
+    for (int k = 0; k < res->n_snap; k++) res->snap_step[k] = k < next_snap ? k * every : -1;
+}
+
+/* Checksum of a state and its curves (L points, snap: snap_floats(K)). */
+static uint64_t state_checksum(const TaskState *st, const float *loss, const float *err, int L, const float *snap,
+                               int K, float final_loss, int steps_done)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     size_t bytes = st->n_params * sizeof(float);
@@ -94,7 +124,8 @@ static uint64_t state_checksum(const TaskState *st, const float *loss, const flo
     h = fnv1a(h, st->adam_v, bytes);
     h = fnv1a(h, loss, (size_t)L * sizeof(float));
     h = fnv1a(h, err, (size_t)L * sizeof(float));
-    int32_t ints[3] = {st->step, st->next_log, steps_done};
+    h = fnv1a(h, snap, snap_floats(K) * sizeof(float));
+    int32_t ints[4] = {st->step, st->next_log, steps_done, st->next_snap};
     int64_t t = st->adam_t;
     h = fnv1a(h, ints, sizeof ints);
     h = fnv1a(h, &t, sizeof t);
@@ -260,18 +291,24 @@ int ckpt_write(const char *dir, int id, const char *spec_hash, const TaskConfig 
     hid_t f = -1;
     unsigned char *image = NULL;
     size_t image_len = 0;
-    int rc = -1, L = res->n_log;
+    int rc = -1, L = res->n_log, K = res->n_snap;
+    float *snap = malloc((snap_floats(K) ? snap_floats(K) : 1) * sizeof(float));
     const char *what = "path";
     errno = 0;
-    if (!settings) {
+    if (!settings || !snap) {
+        free(settings);
+        free(snap);
         snprintf(err, errlen, "checkpoint of task %d: out of memory", id);
         return -1;
     }
     if (file_path(dir, id, "", path, sizeof path) < 0 || file_path(dir, id, ".tmp", tmp, sizeof tmp) < 0) goto fail;
     what = "settings";
     if (settings_text(cfg, settings, SETTINGS_TEXT_MAX) < 0) goto fail;
-    uint64_t sum = state_checksum(st, res->train_loss, res->train_err_cm, L, res->final_loss, res->steps_done);
+    snap_pack(res, snap);
+    uint64_t sum = state_checksum(st, res->train_loss, res->train_err_cm, L, snap, K, res->final_loss,
+                                  res->steps_done);
     int32_t version = CKPT_FORMAT_VERSION, id32 = id, step = st->step, next = st->next_log, done = res->steps_done;
+    int32_t next_snap = st->next_snap;
     int64_t adam_t = st->adam_t;
     what = "file (in memory)";
     H5E_BEGIN_TRY
@@ -288,6 +325,8 @@ int ckpt_write(const char *dir, int id, const char *spec_hash, const TaskConfig 
             dset_write(f, "adam_v", st->adam_v, st->n_params) == 0 &&
             dset_write(f, "train_loss", res->train_loss, (size_t)L) == 0 &&
             dset_write(f, "train_err_cm", res->train_err_cm, (size_t)L) == 0 &&
+            dset_write(f, "snapshots", snap, snap_floats(K)) == 0 &&
+            attr_write(f, "next_snap", H5T_NATIVE_INT32, 1, &next_snap) == 0 &&
             attr_write(f, "format_version", H5T_NATIVE_INT32, 1, &version) == 0 &&
             attr_write_str(f, "spec_hash", spec_hash) == 0 && attr_write(f, "task_id", H5T_NATIVE_INT32, 1, &id32) == 0 &&
             attr_write_str(f, "settings", settings) == 0 && attr_write(f, "step", H5T_NATIVE_INT32, 1, &step) == 0 &&
@@ -347,6 +386,7 @@ fail:
 done:
     free(image);
     free(settings);
+    free(snap);
     return rc;
 }
 
@@ -382,9 +422,9 @@ int ckpt_read(const char *dir, int id, const char *spec_hash, const TaskConfig *
 {
     char path[4200];
     char *want = malloc(SETTINGS_TEXT_MAX), *have_hash = NULL, *have_settings = NULL;
-    float *loss = NULL, *errc = NULL;
+    float *loss = NULL, *errc = NULL, *snap = NULL;
     hid_t f = -1;
-    int rc = -1, L = res->n_log;
+    int rc = -1, L = res->n_log, K = res->n_snap;
     const char *why = "path too long";
     memset(st, 0, sizeof *st);
     if (!want || file_path(dir, id, "", path, sizeof path) < 0) goto fail;
@@ -398,7 +438,7 @@ int ckpt_read(const char *dir, int id, const char *spec_hash, const TaskConfig *
     H5E_END_TRY;
     why = "not a readable HDF5 file (truncated or corrupt)";
     if (f < 0) goto fail;
-    int32_t version = -1, id32 = -1, step = -1, next = -1, done = -1;
+    int32_t version = -1, id32 = -1, step = -1, next = -1, done = -1, next_snap = -1;
     int64_t adam_t = -1;
     uint64_t sum = 0;
     float final_loss = NAN;
@@ -419,6 +459,7 @@ int ckpt_read(const char *dir, int id, const char *spec_hash, const TaskConfig *
         why = "incomplete (a state attribute is missing)";
         if (attr_read(f, "step", H5T_NATIVE_INT32, 1, &step) < 0 ||
             attr_read(f, "next_log", H5T_NATIVE_INT32, 1, &next) < 0 ||
+            attr_read(f, "next_snap", H5T_NATIVE_INT32, 1, &next_snap) < 0 ||
             attr_read(f, "adam_t", H5T_NATIVE_INT64, 1, &adam_t) < 0 ||
             attr_read(f, "steps_done", H5T_NATIVE_INT32, 1, &done) < 0 ||
             attr_read(f, "rng_traj", H5T_NATIVE_UINT64, 4, rt.s) < 0 ||
@@ -439,25 +480,27 @@ int ckpt_read(const char *dir, int id, const char *spec_hash, const TaskConfig *
             H5Dclose(d);
         }
         if (n_params == 0 || step < 0 || step > cfg->steps + 1 || next < 0 || next > L || done < 0 ||
-            done > cfg->steps || adam_t < 0)
+            done > cfg->steps || adam_t < 0 || next_snap < 0 || next_snap > K)
             goto unreadable;
         why = "out of memory";
         if (task_state_alloc(st, (size_t)n_params) != 0 || !(loss = malloc(((size_t)L + 1) * sizeof(float))) ||
-            !(errc = malloc(((size_t)L + 1) * sizeof(float))))
+            !(errc = malloc(((size_t)L + 1) * sizeof(float))) ||
+            !(snap = malloc((snap_floats(K) + 1) * sizeof(float))))
             goto unreadable;
         why = "its data cannot be read (truncated or corrupt)";
         if (dset_read(f, "params", st->params, st->n_params) < 0 || dset_read(f, "adam_m", st->adam_m, st->n_params) < 0 ||
             dset_read(f, "adam_v", st->adam_v, st->n_params) < 0 || dset_read(f, "train_loss", loss, (size_t)L) < 0 ||
-            dset_read(f, "train_err_cm", errc, (size_t)L) < 0)
+            dset_read(f, "train_err_cm", errc, (size_t)L) < 0 || dset_read(f, "snapshots", snap, snap_floats(K)) < 0)
             goto unreadable;
         st->step = step;
         st->next_log = next;
+        st->next_snap = next_snap;
         st->adam_t = adam_t;
         st->r_traj = rt;
         st->r_noise = rn;
         st->train_s = train_s;
         why = "corrupt (checksum mismatch)";
-        if (state_checksum(st, loss, errc, L, final_loss, done) != sum) goto unreadable;
+        if (state_checksum(st, loss, errc, L, snap, K, final_loss, done) != sum) goto unreadable;
         why = NULL;
     unreadable:;
     }
@@ -465,6 +508,7 @@ int ckpt_read(const char *dir, int id, const char *spec_hash, const TaskConfig *
     if (why) goto fail;
     memcpy(res->train_loss, loss, (size_t)L * sizeof(float));
     memcpy(res->train_err_cm, errc, (size_t)L * sizeof(float));
+    snap_unpack(snap, next_snap, cfg->snapshot_every, res);
     res->final_loss = final_loss;
     res->steps_done = done;
     rc = 0;
@@ -479,6 +523,7 @@ done:
     free(have_settings);
     free(loss);
     free(errc);
+    free(snap);
     return rc;
 }
 

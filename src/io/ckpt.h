@@ -36,7 +36,7 @@
 #include "base/result.h"
 #include "task/train.h"
 
-#define CKPT_FORMAT_VERSION 1
+#define CKPT_FORMAT_VERSION 2
 
 /* The checkpoint directory of result file `result_path`: "<result_path>.ckpt".
  * Returns 0, or -1 (path too long). */
@@ -65,7 +65,8 @@ int ckpt_write(const char *dir, int id, const char *spec_hash, const TaskConfig 
 /* Load the checkpoint of task `id`, if any.  Returns
  *   1  there is none (nothing allocated),
  *   0  loaded: st allocated and filled, res's curves (train_loss,
- *      train_err_cm up to st->next_log), final_loss and steps_done set
+ *      train_err_cm up to st->next_log, the snap_* curves up to
+ *      st->next_snap), final_loss and steps_done set
  *      (res already result_alloc'ed for cfg),
  *  -1  there is one but it cannot be trusted (err says why; nothing
  *      allocated, res untouched): discard it (ckpt_remove) and start over. */

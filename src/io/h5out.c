@@ -32,6 +32,41 @@ const H5OutReplayField h5out_replay_fields[H5OUT_N_REPLAY_F] = {
     {"kl_untrained", "nats", offsetof(ReplayResult, kl_untrained)},
 };
 
+const H5OutArrayField h5out_unit_fields[H5OUT_N_UNIT_F] = {
+    {"spacing_cm", "cm", offsetof(TaskResult, spacing_cm)},
+    {"orientation_deg", "deg", offsetof(TaskResult, orientation_deg)},
+    {"ellipticity", "", offsetof(TaskResult, ellipticity)},
+    {"band", "", offsetof(TaskResult, band)},
+    {"ramp_r2", "", offsetof(TaskResult, ramp_r2)},
+    {"coherence", "", offsetof(TaskResult, coherence)},
+    {"spatial_info", "bits/spike", offsetof(TaskResult, spatial_info)},
+};
+
+const H5OutArrayField h5out_snap_fields[H5OUT_N_SNAP_F] = {
+    {"max_score60", "", offsetof(TaskResult, snap_max_score60)},
+    {"mean_score60", "", offsetof(TaskResult, snap_mean_score60)},
+    {"grid_frac", "", offsetof(TaskResult, snap_grid_frac)},
+};
+
+const char *const h5out_class_names[GRIDCLASS_N] = {
+#define H5OUT_CLASS_NAME_(NAME, name) #NAME,
+    GRIDCLASS_TABLE(H5OUT_CLASS_NAME_)
+#undef H5OUT_CLASS_NAME_
+};
+
+const char *const h5out_snap_frac_names[GRIDCLASS_N] = {
+#define H5OUT_SNAP_FRAC_(NAME, name) "frac_" #name,
+    GRIDCLASS_TABLE(H5OUT_SNAP_FRAC_)
+#undef H5OUT_SNAP_FRAC_
+};
+
+float *h5out_array_of(const TaskResult *res, size_t off)
+{
+    float *p;
+    memcpy(&p, (const char *)res + off, sizeof p);
+    return p;
+}
+
 H5Out *h5out_new(MPI_Comm comm)
 {
     H5Out *o = calloc(1, sizeof *o);
@@ -40,7 +75,11 @@ H5Out *h5out_new(MPI_Comm comm)
     o->file = o->row_type = o->dxpl = o->d_tasks = -1;
     o->d_train_step = o->d_train_loss = o->d_train_err = o->d_eval_err = -1;
     o->d_score60 = o->d_score90 = o->d_border = o->d_mask60 = o->d_grid_p = o->d_grid_null = -1;
-    o->d_ratemaps = o->d_ratemap_unit = -1;
+    o->d_ratemaps = o->d_ratemap_unit = o->d_ratemap_peaks = -1;
+    o->d_grid_class = o->d_n_peaks = o->d_snap_step = -1;
+    for (int i = 0; i < H5OUT_N_UNIT_F; i++) o->d_unit[i] = -1;
+    for (int i = 0; i < H5OUT_N_SNAP_F; i++) o->d_snap[i] = -1;
+    for (int i = 0; i < GRIDCLASS_N; i++) o->d_snap_frac[i] = -1;
     for (int i = 0; i < H5OUT_N_REPLAY_F; i++) o->d_replay[i] = -1;
     o->d_replay_n_in = o->d_replay_traj = o->d_replay_occ = o->d_replay_occ_real = -1;
     o->sync_fd = -1;
@@ -55,7 +94,8 @@ int h5out_n_rows(const H5Out *o) { return o->n_rows; }
 void h5out_dims(const H5Out *o, H5OutDims *d)
 {
     *d = (H5OutDims){.R = o->n_rows, .L = o->L, .S = o->S, .E = o->E, .N = o->nmax, .M = o->M, .G = o->G,
-                     .has_replay = o->has_replay, .RK = o->RK, .RH = o->RH, .RG = o->RG};
+                     .has_replay = o->has_replay, .RK = o->RK, .RH = o->RH, .RG = o->RG,
+                     .has_snap = o->has_snap, .KS = o->KS};
 }
 
 int h5out_task_id(const H5Out *o, int row) { return o->task_ids[row]; }
@@ -176,9 +216,13 @@ int h5out_release(H5Out *o)
     hid_t *dsets[] = {&o->d_tasks, &o->d_train_step, &o->d_train_loss, &o->d_train_err, &o->d_eval_err,
                       &o->d_score60, &o->d_score90, &o->d_border, &o->d_mask60, &o->d_grid_p, &o->d_grid_null,
                       &o->d_ratemaps, &o->d_ratemap_unit, &o->d_replay_n_in, &o->d_replay_traj,
-                      &o->d_replay_occ, &o->d_replay_occ_real};
+                      &o->d_replay_occ, &o->d_replay_occ_real, &o->d_grid_class, &o->d_n_peaks,
+                      &o->d_ratemap_peaks, &o->d_snap_step};
     for (size_t i = 0; i < sizeof dsets / sizeof dsets[0]; i++) close_id(dsets[i], H5Dclose, &rc);
     for (int i = 0; i < H5OUT_N_REPLAY_F; i++) close_id(&o->d_replay[i], H5Dclose, &rc);
+    for (int i = 0; i < H5OUT_N_UNIT_F; i++) close_id(&o->d_unit[i], H5Dclose, &rc);
+    for (int i = 0; i < H5OUT_N_SNAP_F; i++) close_id(&o->d_snap[i], H5Dclose, &rc);
+    for (int i = 0; i < GRIDCLASS_N; i++) close_id(&o->d_snap_frac[i], H5Dclose, &rc);
     close_id(&o->row_type, H5Tclose, &rc);
     close_id(&o->dxpl, H5Pclose, &rc);
     close_id(&o->file, H5Fclose, &rc);

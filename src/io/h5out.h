@@ -21,7 +21,8 @@
  * S evaluation noise levels, E evaluation steps, N hidden units (NMAX the
  * largest over rows), M stored rate maps per task, G rate-map bins per side;
  * /replay (rows with replay on): RK stored replays, RH = replay_steps + 1,
- * RG bins per side, each the largest over those rows.
+ * RG bins per side, each the largest over those rows; /snapshots (rows
+ * with snapshot_every > 0): KS snapshots, the largest over those rows.
  * Row r of every dataset belongs to the task with global id
  * h5out_task_id(o, r).  The layout of a /tasks row is io/columns.def's
  * (io/rows.h); the files of this module: h5out.c (the handle, accessors,
@@ -48,7 +49,7 @@
 
 typedef struct H5Out H5Out;
 
-#define H5OUT_FORMAT_VERSION 1
+#define H5OUT_FORMAT_VERSION 2
 
 enum { H5OUT_SYNC_NONE = 0, H5OUT_SYNC_TASK = 1 };   /* h5out_set_sync */
 
@@ -110,6 +111,8 @@ typedef struct H5OutDims {
     int R, L, S, E, N, M, G;     /* N: NMAX; M = 0 when there is no /units/ratemaps */
     int has_replay;              /* /replay exists; then RK, RH, RG (else 0) */
     int RK, RH, RG;
+    int has_snap;                /* /snapshots exists; then KS (else 0) */
+    int KS;
 } H5OutDims;
 void h5out_dims(const H5Out *o, H5OutDims *d);
 

@@ -37,6 +37,7 @@ static void dims_from_rows(H5Out *o, const H5OutMeta *meta, const TaskConfig *ta
     o->L = o->E = o->nmax = 1;
     o->M = 0;
     o->G = 1;
+    o->has_snap = o->KS = 0;
     for (int r = 0; r < n; r++) {
         const TaskConfig *c = &tasks[task_ids[r]];
         int L = config_n_logged(c), E = config_eval_len(c), M = n_maps_of(c);
@@ -46,6 +47,11 @@ static void dims_from_rows(H5Out *o, const H5OutMeta *meta, const TaskConfig *ta
         if (M > o->M) o->M = M;
         if (M > 0 && c->ratemap_bins > o->G) o->G = c->ratemap_bins;
         if (c->n_eval_noise > o->S) o->S = c->n_eval_noise;
+        int KS = config_n_snapshots(c);
+        if (KS > 0) {
+            o->has_snap = 1;
+            if (KS > o->KS) o->KS = KS;
+        }
         if (c->replay) {
             int K = c->replay_keep < c->replay_starts ? c->replay_keep : c->replay_starts;
             if (!o->has_replay) o->RK = o->RH = o->RG = 1;
@@ -167,8 +173,17 @@ static int create_units(H5Out *o)
         (o->d_grid_p = dset_create(g, "grid_p", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 2, dims, "",
                                    "task, unit")) < 0 ||
         (o->d_grid_null = dset_create(g, "grid_null", H5T_STD_I8LE, H5T_NATIVE_SCHAR, &cneg, 2, dims, "",
-                                      "task, unit")) < 0)
+                                      "task, unit")) < 0 ||
+        (o->d_grid_class = dset_create(g, "grid_class", H5T_STD_I8LE, H5T_NATIVE_SCHAR, &cneg, 2, dims, "",
+                                       "task, unit")) < 0 ||
+        h5attr_write_strs(o->d_grid_class, "classes", h5out_class_names, GRIDCLASS_N) < 0 ||
+        (o->d_n_peaks = dset_create(g, "n_peaks", H5T_STD_I8LE, H5T_NATIVE_SCHAR, &cneg, 2, dims, "",
+                                    "task, unit")) < 0)
         goto fail;
+    for (int i = 0; i < H5OUT_N_UNIT_F; i++)
+        if ((o->d_unit[i] = dset_create(g, h5out_unit_fields[i].name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 2,
+                                        dims, h5out_unit_fields[i].units, "task, unit")) < 0)
+            goto fail;
     if (o->M > 0) {
         dims[1] = (hsize_t)o->M;
         dims[2] = dims[3] = (hsize_t)o->G;
@@ -177,7 +192,38 @@ static int create_units(H5Out *o)
             (o->d_ratemaps = dset_create(g, "ratemaps", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 4, dims, "",
                                          "task, map, y bin, x bin")) < 0)
             goto fail;
+        dims[2] = RESULT_PEAK_FLOATS / 2;
+        dims[3] = 2;
+        if ((o->d_ratemap_peaks = dset_create(g, "ratemap_peaks", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 4, dims,
+                                              "bins", "task, map, peak, lag x y")) < 0)
+            goto fail;
     }
+    rc = 0;
+fail:
+    H5Gclose(g);
+    return rc;
+}
+
+/* /snapshots, only when some row has snapshot_every > 0. */
+static int create_snapshots(H5Out *o)
+{
+    if (!o->has_snap) return 0;
+    hid_t g = H5Gcreate2(o->file, "snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[2] = {(hsize_t)o->n_rows, (hsize_t)o->KS};
+    int rc = -1;
+    if (g < 0) return -1;
+    if ((o->d_snap_step = dset_create(g, "step", H5T_STD_I32LE, H5T_NATIVE_INT, &ineg, 2, dims, "steps",
+                                      "task, snapshot")) < 0 ||
+        h5attr_write_strs(g, "classes", h5out_class_names, GRIDCLASS_N) < 0)
+        goto fail;
+    for (int i = 0; i < H5OUT_N_SNAP_F; i++)
+        if ((o->d_snap[i] = dset_create(g, h5out_snap_fields[i].name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, 2,
+                                        dims, h5out_snap_fields[i].units, "task, snapshot")) < 0)
+            goto fail;
+    for (int c = 0; c < GRIDCLASS_N; c++)
+        if ((o->d_snap_frac[c] = dset_create(g, h5out_snap_frac_names[c], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan,
+                                             2, dims, "", "task, snapshot")) < 0)
+            goto fail;
     rc = 0;
 fail:
     H5Gclose(g);
@@ -243,7 +289,8 @@ static int build(H5Out *o, const H5OutMeta *meta, const TaskConfig *tasks, const
     int rc = -1;
     rows_layout(&l);
     if (root_attrs(o, meta, start_time, size) < 0 || create_tasks(o, &l, meta) < 0 ||
-        create_curves(o, &d_levels) < 0 || create_units(o) < 0 || create_replay(o) < 0)
+        create_curves(o, &d_levels) < 0 || create_units(o) < 0 || create_replay(o) < 0 ||
+        create_snapshots(o) < 0)
         goto fail;
     if (h5out_dxpl_and_fd(o) < 0) {
         snprintf(err, errlen, "%s: cannot reopen for fsync: %s", path, strerror(errno));

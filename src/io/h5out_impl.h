@@ -11,6 +11,8 @@
 #include "io/lock.h"
 
 #define H5OUT_N_REPLAY_F 11   /* float metrics of /replay, one per task (h5out_replay_fields) */
+#define H5OUT_N_UNIT_F 7      /* float per-unit measures of /units (h5out_unit_fields) */
+#define H5OUT_N_SNAP_F 3      /* float per-snapshot summaries of /snapshots (h5out_snap_fields) */
 
 struct H5Out {
     MPI_Comm comm;
@@ -22,6 +24,9 @@ struct H5Out {
     hid_t d_eval_err;                                /* (R, S, E) */
     hid_t d_score60, d_score90, d_border, d_mask60;  /* (R, NMAX) */
     hid_t d_grid_p, d_grid_null;                     /* (R, NMAX) */
+    hid_t d_grid_class, d_n_peaks;                   /* (R, NMAX) int8 */
+    hid_t d_unit[H5OUT_N_UNIT_F];                    /* (R, NMAX) float measures (h5out_unit_fields) */
+    hid_t d_ratemap_peaks;                           /* (R, M, 6, 2) or -1 */
     hid_t d_ratemaps;                                /* (R, M, G, G) or -1 */
     hid_t d_ratemap_unit;                            /* (R, M) or -1 */
     /* /replay (only when some row has replay on; else every id is -1) */
@@ -30,6 +35,11 @@ struct H5Out {
     hid_t d_replay_traj;                             /* (R, RK, RH, 2) decoded replays, m */
     hid_t d_replay_occ, d_replay_occ_real;           /* (R, RG, RG) occupancies */
     int has_replay;                                  /* /replay exists */
+    /* /snapshots (only when some row has snapshot_every > 0; else -1) */
+    hid_t d_snap_step;                               /* (R, KS) int32 */
+    hid_t d_snap[H5OUT_N_SNAP_F];                    /* (R, KS) (h5out_snap_fields) */
+    hid_t d_snap_frac[GRIDCLASS_N];                  /* (R, KS) frac_<class> */
+    int has_snap, KS;                                /* /snapshots exists; snapshots (>= 1) */
     int RK, RH, RG;                                  /* stored replays, steps + 1, bins (>= 1) */
     int n_rows;                  /* R */
     int L, S, E, nmax, M, G;
@@ -44,6 +54,21 @@ struct H5Out {
  * task (docs/results-format.md and docs/replay.md define them). */
 typedef struct H5OutReplayField { const char *name, *units; size_t off; } H5OutReplayField;
 extern const H5OutReplayField h5out_replay_fields[H5OUT_N_REPLAY_F];
+
+/* The float arrays of a TaskResult stored per unit in /units (N) and per
+ * snapshot in /snapshots (K): dataset name, units, offsetof the float *
+ * member (docs/results-format.md defines them). */
+typedef struct H5OutArrayField { const char *name, *units; size_t off; } H5OutArrayField;
+extern const H5OutArrayField h5out_unit_fields[H5OUT_N_UNIT_F];
+extern const H5OutArrayField h5out_snap_fields[H5OUT_N_SNAP_F];
+
+/* The class names of GRIDCLASS_TABLE, in code order ("GRID", ...). */
+extern const char *const h5out_class_names[GRIDCLASS_N];
+/* /snapshots/frac_<name> of each class, in code order. */
+extern const char *const h5out_snap_frac_names[GRIDCLASS_N];
+
+/* The float * member at offset off of res. */
+float *h5out_array_of(const TaskResult *res, size_t off);
 
 /* A new handle with nothing open (comm, sync = task, every id -1), or NULL. */
 H5Out *h5out_new(MPI_Comm comm);

@@ -49,8 +49,15 @@ static int open_datasets(H5Out *o)
         (o->d_border = open_dset(o->file, "units/border", 2, dims)) < 0 ||
         (o->d_mask60 = open_dset(o->file, "units/mask60", 2, dims)) < 0 ||
         (o->d_grid_p = open_dset(o->file, "units/grid_p", 2, dims)) < 0 ||
-        (o->d_grid_null = open_dset(o->file, "units/grid_null", 2, dims)) < 0)
+        (o->d_grid_null = open_dset(o->file, "units/grid_null", 2, dims)) < 0 ||
+        (o->d_grid_class = open_dset(o->file, "units/grid_class", 2, dims)) < 0 ||
+        (o->d_n_peaks = open_dset(o->file, "units/n_peaks", 2, dims)) < 0)
         return -1;
+    for (int i = 0; i < H5OUT_N_UNIT_F; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "units/%s", h5out_unit_fields[i].name);
+        if ((o->d_unit[i] = open_dset(o->file, name, 2, dims)) < 0) return -1;
+    }
     o->M = 0;
     o->G = 1;
     if (H5Lexists(o->file, "units/ratemaps", H5P_DEFAULT) > 0) {
@@ -58,6 +65,23 @@ static int open_datasets(H5Out *o)
         o->M = (int)dims[1];
         o->G = (int)dims[2];
         if ((o->d_ratemap_unit = open_dset(o->file, "units/ratemap_unit", 2, dims)) < 0) return -1;
+        if ((o->d_ratemap_peaks = open_dset(o->file, "units/ratemap_peaks", 4, dims)) < 0 ||
+            dims[2] != RESULT_PEAK_FLOATS / 2 || dims[3] != 2)
+            return -1;
+    }
+    if (H5Lexists(o->file, "snapshots", H5P_DEFAULT) > 0) {
+        char name[64];
+        o->has_snap = 1;
+        if ((o->d_snap_step = open_dset(o->file, "snapshots/step", 2, dims)) < 0) return -1;
+        o->KS = (int)dims[1];
+        for (int i = 0; i < H5OUT_N_SNAP_F; i++) {
+            snprintf(name, sizeof name, "snapshots/%s", h5out_snap_fields[i].name);
+            if ((o->d_snap[i] = open_dset(o->file, name, 2, dims)) < 0) return -1;
+        }
+        for (int c = 0; c < GRIDCLASS_N; c++) {
+            snprintf(name, sizeof name, "snapshots/%s", h5out_snap_frac_names[c]);
+            if ((o->d_snap_frac[c] = open_dset(o->file, name, 2, dims)) < 0) return -1;
+        }
     }
     if (H5Lexists(o->file, "replay", H5P_DEFAULT) > 0) {
         char name[64];

@@ -70,6 +70,14 @@ static int data_io(const H5Out *o, int row, TaskResult *res, int write)
         if (res->grid_null &&
             h5out_block_io(o, o->d_grid_null, H5T_NATIVE_SCHAR, 2, start, count, res->grid_null, write) < 0)
             return -1;
+        if (res->grid_class &&
+            (h5out_block_io(o, o->d_grid_class, H5T_NATIVE_SCHAR, 2, start, count, res->grid_class, write) < 0 ||
+             h5out_block_io(o, o->d_n_peaks, H5T_NATIVE_SCHAR, 2, start, count, res->n_peaks, write) < 0))
+            return -1;
+        for (int i = 0; i < H5OUT_N_UNIT_F; i++) {
+            float *x = h5out_array_of(res, h5out_unit_fields[i].off);
+            if (x && h5out_block_io(o, o->d_unit[i], H5T_NATIVE_FLOAT, 2, start, count, x, write) < 0) return -1;
+        }
     }
     if (res->ratemaps && res->map_unit && res->n_maps > 0) {
         if (o->d_ratemaps < 0 || res->n_maps > o->M || res->bins > o->G) return -2;
@@ -78,6 +86,24 @@ static int data_io(const H5Out *o, int row, TaskResult *res, int write)
         if (h5out_block_io(o, o->d_ratemap_unit, H5T_NATIVE_INT, 2, start, count, res->map_unit, write) < 0 ||
             h5out_block_io(o, o->d_ratemaps, H5T_NATIVE_FLOAT, 4, start, count, res->ratemaps, write) < 0)
             return -1;
+        count[2] = RESULT_PEAK_FLOATS / 2;
+        count[3] = 2;
+        if (res->map_peaks &&
+            h5out_block_io(o, o->d_ratemap_peaks, H5T_NATIVE_FLOAT, 4, start, count, res->map_peaks, write) < 0)
+            return -1;
+    }
+    if (res->n_snap > 0 && res->snap_step) {
+        if (!o->has_snap || res->n_snap > o->KS) return -2;
+        count[1] = (hsize_t)res->n_snap;
+        if (h5out_block_io(o, o->d_snap_step, H5T_NATIVE_INT, 2, start, count, res->snap_step, write) < 0) return -1;
+        for (int i = 0; i < H5OUT_N_SNAP_F; i++) {
+            float *x = h5out_array_of(res, h5out_snap_fields[i].off);
+            if (h5out_block_io(o, o->d_snap[i], H5T_NATIVE_FLOAT, 2, start, count, x, write) < 0) return -1;
+        }
+        for (int c = 0; c < GRIDCLASS_N; c++)
+            if (h5out_block_io(o, o->d_snap_frac[c], H5T_NATIVE_FLOAT, 2, start, count,
+                               res->snap_frac + (size_t)c * res->n_snap, write) < 0)
+                return -1;
     }
     if (res->replay.traj && replay_io(o, row, &res->replay, write) < 0) return -1;
     return 0;

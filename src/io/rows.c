@@ -48,6 +48,17 @@ const RowsColumn rows_columns[ROWS_N_COLUMNS] = {
 #include "io/columns.def"
 #undef COLUMN
 
+/* one frac_<name> column per class of GRIDCLASS_TABLE, in its order, each
+ * holding its TaskResult.frac_class[] entry */
+#define ROWS_CLASS_COL_(NAME, name)                                                                            \
+    _Static_assert(ROWS_COL_frac_##name - ROWS_COL_frac_non_spatial == GRIDCLASS_##NAME,                       \
+                   "columns.def: frac_" #name " out of the order of GRIDCLASS_TABLE");                         \
+    _Static_assert(offsetof(TaskResult, frac_##name) == offsetof(TaskResult, frac_class) +                     \
+                       GRIDCLASS_##NAME * sizeof(float),                                                        \
+                   "result.h: frac_" #name " is not frac_class[GRIDCLASS_" #NAME "]");
+GRIDCLASS_TABLE(ROWS_CLASS_COL_)
+#undef ROWS_CLASS_COL_
+
 static const char *const role_names[] = {"key", "info", "metric"};
 
 /* least to most preferred: the merge rule */

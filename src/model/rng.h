@@ -32,7 +32,8 @@ enum {
     RNG_RATEMAP,      /* rate-map trajectories */
     RNG_REPLAY,       /* replay (input-free) runs */
     RNG_SHUFFLE,      /* shuffle nulls */
-    RNG_SAMPLE        /* anything else that samples */
+    RNG_SAMPLE,       /* anything else that samples */
+    RNG_SNAPSHOT      /* snapshot rate maps during training (reseeded at every snapshot) */
 };
 
 /* Independent stream for (task seed, purpose).  Never yields the all-zero

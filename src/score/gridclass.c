@@ -24,7 +24,7 @@
 #include <stdlib.h>
 
 static const char *const class_names[GRIDCLASS_N] = {
-#define GRIDCLASS_NAME_(name) #name,
+#define GRIDCLASS_NAME_(NAME, name) #NAME,
     GRIDCLASS_TABLE(GRIDCLASS_NAME_)
 #undef GRIDCLASS_NAME_
 };

@@ -21,6 +21,7 @@
 #ifndef SWEEP_GRIDGEOM_H
 #define SWEEP_GRIDGEOM_H
 
+#include "base/gridclass.h"
 #include "score/spatial.h"
 
 /* ---- parameters of the measures and of the rule -------------------------- */
@@ -107,21 +108,8 @@ double gridgeom_spatial_info(const float *map, const double *occ, int G);
 
 /* ---- classification ---------------------------------------------------------- */
 
-/* The classes, in the order of their integer codes (written once). */
-#define GRIDCLASS_TABLE(X) \
-    X(NON_SPATIAL)         \
-    X(OTHER_SPATIAL)       \
-    X(BORDER)              \
-    X(BAND)                \
-    X(RAMP)                \
-    X(GRID)
-
-typedef enum {
-#define GRIDCLASS_ENUM_(name) GRIDCLASS_##name,
-    GRIDCLASS_TABLE(GRIDCLASS_ENUM_)
-#undef GRIDCLASS_ENUM_
-    GRIDCLASS_N
-} GridClass;
+/* The classes and their codes: GRIDCLASS_TABLE and GridClass, in
+ * base/gridclass.h (one table for every layer). */
 
 /* "GRID", ...; "?" for a code out of range. */
 const char *gridclass_name(int c);

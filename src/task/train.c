@@ -2,7 +2,8 @@
  *
  * Dimensions: B batch, T training steps, E evaluation steps, N hidden,
  * P place cells (D = P, or 2 for the Cartesian target), G rate-map bins per
- * side, S evaluation noise levels, L logged training points.
+ * side, S evaluation noise levels, L logged training points, K snapshots,
+ * C unit classes.
  *
  * The whole procedure, its conventions and the summary definitions are in
  * docs/model-training.md.  In short:
@@ -20,6 +21,16 @@
  *             most eval_batch) and their training-level noise, both from
  *             the RNG_RATEMAP stream; h_t binned at pos_t, t = 1..E
  *   scores    spatial_score_units on the maps, spatial_summary of score60.
+ *   classes   (after the null) every measure of gridgeom.h per unit and its
+ *             class, T = the null threshold (class_score60_min without a
+ *             null); per-task class fractions and grid-unit geometry
+ *             (docs/spatial.md, "Classification in a task").
+ *   snapshots (snapshot_every > 0) at the step boundaries s = k *
+ *             snapshot_every, before batch s: rate maps of the network after
+ *             s updates over snapshot_trajectories trajectories (eval length)
+ *             and their training-level noise from RNG_SNAPSHOT, reseeded at
+ *             every snapshot (the same trajectories each time); score60,
+ *             classes with class_score60_min, into res->snap_* (K).
  *   null      (null_shuffles > 0) the kept units' activity and the positions
  *             of the rate-map pass go to a GridNull (gridnull.h); after
  *             scoring, null_shuffles circularly shifted maps give the
@@ -42,6 +53,7 @@
 
 #include "model/adam.h"
 #include "model/arena.h"
+#include "score/gridgeom.h"
 #include "score/gridnull.h"
 #include "model/place.h"
 #include "model/replay.h"
@@ -51,6 +63,8 @@
 #include "model/traj.h"
 
 #include <cblas.h> /* openblas_set_num_threads (OpenBLAS's cblas.h) */
+
+#define TRAIN_PI 3.14159265358979323846
 
 static double now_s(void)
 {
@@ -123,7 +137,23 @@ typedef struct TaskWork {
     double train_s0;       /* training seconds of earlier runs (a resumed task) */
     double t_train;        /* now_s() when this run's training started */
     double train_run_s;    /* this run's training seconds, once training is complete; else -1 */
+    int next_snap;         /* snapshots recorded (0 .. K) */
+    /* classification (scoring and snapshots) */
+    GridClassParams cp;    /* gridclass_defaults() with the class_* settings */
+    double *occ;           /* (G, G) samples per bin of the last rate-map pass */
+    float *snap_s60;       /* (N) score60 of a snapshot */
+    float *peaks;          /* (N, 6, 2) SAC peak lags (x, y) of every unit, bins */
 } TaskWork;
+
+/* Release what class_alloc allocated (safe on a zeroed TaskWork). */
+static void class_free(TaskWork *w)
+{
+    free(w->occ);
+    free(w->snap_s60);
+    free(w->peaks);
+    w->occ = NULL;
+    w->snap_s60 = w->peaks = NULL;
+}
 
 static void work_free(TaskWork *w)
 {
@@ -142,7 +172,30 @@ static void work_free(TaskWork *w)
     grid_scorer_free(w->scorer);
     free(w->rank);
     gridnull_free(&w->null);
+    class_free(w);
     memset(w, 0, sizeof *w);
+}
+
+/* The classification's parameters (the class_* and border settings over
+ * gridclass_defaults) and buffers: occ (G, G), snap_s60 (N), peaks (N, 6,
+ * 2).  Returns 0 or -1 (out of memory; class_free, called by work_free,
+ * releases what was allocated). */
+static int class_alloc(TaskWork *w, const TaskConfig *cfg)
+{
+    w->cp = gridclass_defaults();
+    w->cp.score60_min = cfg->class_score60_min;
+    w->cp.band_min = cfg->class_band_min;
+    w->cp.ramp_min = cfg->class_ramp_min;
+    w->cp.border_min = cfg->class_border_min;
+    w->cp.min_periods = cfg->class_min_periods;
+    w->cp.coherence_min = cfg->class_coherence_min;
+    w->cp.si_min = cfg->class_si_min;
+    w->cp.field_frac = cfg->border_field_frac;
+    w->cp.min_bins = cfg->border_min_bins;
+    w->occ = malloc((size_t)w->G * (size_t)w->G * sizeof *w->occ);
+    w->snap_s60 = malloc((size_t)w->N * sizeof *w->snap_s60);
+    w->peaks = malloc((size_t)w->N * RESULT_PEAK_FLOATS * sizeof *w->peaks);
+    return w->occ && w->snap_s60 && w->peaks ? 0 : -1;
 }
 
 /* Allocate and initialise everything; msg says what failed. */
@@ -188,6 +241,7 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     w->maps = malloc((size_t)w->N * (size_t)w->G * (size_t)w->G * sizeof(float));
     w->rank = malloc((size_t)w->N * sizeof *w->rank);
     if (!w->target || !w->p0 || !w->start || !w->noise || !w->dec || !w->maps || !w->rank) goto fail;
+    if (class_alloc(w, cfg) != 0) goto fail;
     what = "rate-map accumulator";
     if (ratemap_acc_init(&w->acc, w->N, w->G, w->arena.xmin, w->arena.xmax, w->arena.ymin, w->arena.ymax) != 0)
         goto fail;
@@ -310,6 +364,7 @@ static TaskState state_view(TaskWork *w)
     memset(&st, 0, sizeof st);
     st.step = w->step;
     st.next_log = w->next_log;
+    st.next_snap = w->next_snap;
     st.r_traj = w->r_traj;
     st.r_noise = w->r_noise;
     st.adam_t = w->opt.t;
@@ -337,13 +392,14 @@ static int train_start(TaskWork *w, const TaskConfig *cfg, TaskResult *res, cons
     const TaskState *rs = h ? h->resume : NULL;
     rng_seed(&w->r_traj, (uint64_t)cfg->seed, RNG_TRAIN_TRAJ);
     rng_seed(&w->r_noise, (uint64_t)cfg->seed, RNG_TRAIN_NOISE);
-    w->step = w->next_log = 0;
+    w->step = w->next_log = w->next_snap = 0;
     w->train_s0 = 0;
     w->train_run_s = -1;
     w->t_train = now_s();
     if (!rs) return 0;
     if (rs->n_params != w->net.n_params || rs->step < 0 || rs->step > cfg->steps + 1 || rs->next_log < 0 ||
-        rs->next_log > res->n_log || rs->adam_t < 0 || !rs->params || !rs->adam_m || !rs->adam_v) {
+        rs->next_log > res->n_log || rs->next_snap < 0 || rs->next_snap > res->n_snap || rs->adam_t < 0 ||
+        !rs->params || !rs->adam_m || !rs->adam_v) {
         snprintf(res->message, sizeof res->message,
                  "checkpoint does not fit the task (%zu parameters, step %d, %d logged points; the task has %zu, "
                  "%d steps, %d points)",
@@ -358,8 +414,57 @@ static int train_start(TaskWork *w, const TaskConfig *cfg, TaskResult *res, cons
     w->r_noise = rs->r_noise;
     w->step = rs->step;
     w->next_log = rs->next_log;
+    w->next_snap = rs->next_snap;
     w->train_s0 = rs->train_s;
     res->steps_done = rs->step < cfg->steps ? rs->step : cfg->steps;
+    return 0;
+}
+
+/* w->occ (G, G) = the samples per bin of the last rate-map pass (w->acc). */
+static void occupancy(TaskWork *w)
+{
+    size_t G2 = (size_t)w->G * w->G;
+    for (size_t b = 0; b < G2; b++) w->occ[b] = (double)w->acc.count[b];
+}
+
+/* Snapshot k = w->next_snap of the network after s updates (train.c's
+ * header): rate maps of snapshot_trajectories trajectories from a freshly
+ * seeded RNG_SNAPSHOT stream, every unit measured and classed without a
+ * null (class_score60_min), into res->snap_*[k].  Touches no training
+ * stream.  Returns 0, or -1 (out of memory). */
+static int snapshot(TaskWork *w, const TaskConfig *cfg, TaskResult *res, int s)
+{
+    int k = w->next_snap, N = w->N, E = w->E, G = w->G, K = res->n_snap;
+    size_t G2 = (size_t)G * G;
+    int n[GRIDCLASS_N] = {0};
+    Rng r; /* trajectories and noise of every chunk, in this order */
+    rng_seed(&r, (uint64_t)cfg->seed, RNG_SNAPSHOT);
+    ratemap_acc_reset(&w->acc);
+    for (int done = 0; done < cfg->snapshot_trajectories;) {
+        int B = cfg->snapshot_trajectories - done;
+        if (B > w->eval.B) B = w->eval.B;
+        TrajBatch tb = traj_prefix(&w->eval, B);
+        traj_generate(&tb, &w->arena, cfg, &r);
+        forward(w, &tb, cfg->noise, &r, 0);
+        for (int b = 0; b < B; b++) /* h_t (t = 1..E) at pos[b][t] */
+            ratemap_acc_add(&w->acc, rnn_hidden(&w->net, b, 1), tb.pos + ((size_t)b * (E + 1) + 1) * 2, (size_t)E);
+        done += B;
+    }
+    ratemap_acc_finish(&w->acc, w->maps, NULL);
+    occupancy(w);
+    for (int u = 0; u < N; u++) {
+        GridUnit gu;
+        if (gridclass_measure(w->scorer, w->maps + (size_t)u * G2, w->occ, &w->cp, &gu) != 0) return -1;
+        w->snap_s60[u] = gu.score60;
+        n[gridclass_classify(&gu, G, NAN, &w->cp)]++;
+    }
+    SpatialSummary sm = spatial_summary(w->snap_s60, N, cfg->grid_threshold);
+    res->snap_step[k] = s;
+    res->snap_max_score60[k] = sm.max;
+    res->snap_mean_score60[k] = sm.mean;
+    res->snap_grid_frac[k] = sm.frac;
+    for (int c = 0; c < GRIDCLASS_N; c++) res->snap_frac[(size_t)c * K + k] = (float)n[c] / (float)N;
+    w->next_snap = k + 1;
     return 0;
 }
 
@@ -390,6 +495,13 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
             t_save = now_s();
         }
         lap(&lp, TASK_PH_SETUP); /* the step boundary's hooks */
+        if (w->next_snap < res->n_snap && (long)s == (long)w->next_snap * cfg->snapshot_every) {
+            if (snapshot(w, cfg, res, s) != 0) {
+                snprintf(res->message, sizeof res->message, "snapshot at step %d failed (out of memory?)", s);
+                return -1;
+            }
+            lap(&lp, TASK_PH_EVAL); /* a snapshot is an evaluation */
+        }
         traj_generate(&w->train, &w->arena, cfg, &w->r_traj);
         const float *noise = batch_inputs(w, &w->train, cfg->noise, &w->r_noise, 1);
         lap(&lp, TASK_PH_DATA);
@@ -510,8 +622,77 @@ static int rank_cmp(const void *pa, const void *pb)
     return (a->unit > b->unit) - (a->unit < b->unit);
 }
 
-/* Scores, summary, the null and the saved maps.  Returns TASK_DONE,
- * TASK_PENDING (stopped during the streamed null's passes) or -1. */
+/* Spacing of the six SAC peaks g->peak_x/y (bins) in cm, with bins bx x by
+ * cm: the median of their six distances (mean of the 3rd and 4th); NaN
+ * when a peak is missing. */
+static double spacing_cm(const GridGeom *g, double bx, double by)
+{
+    double d[GRIDGEOM_SIX];
+    for (int k = 0; k < GRIDGEOM_SIX; k++) {
+        if (isnan(g->peak_x[k]) || isnan(g->peak_y[k])) return NAN;
+        double v = hypot(g->peak_x[k] * bx, g->peak_y[k] * by);
+        int i = k;
+        for (; i > 0 && d[i - 1] > v; i--) d[i] = d[i - 1]; /* insertion sort */
+        d[i] = v;
+    }
+    return 0.5 * (d[2] + d[3]);
+}
+
+/* Every unit's measures and class (gridgeom.h) on w->maps with the
+ * occupancy of the rate-map pass, T = the null threshold (NaN without a
+ * null: class_score60_min); the class fractions and the geometry of the
+ * GRID units (orientation spread: circular s.d. of orientation mod 60,
+ * sqrt(-2 ln R) of the angles 6 theta, divided by 6); the peaks of every
+ * unit into w->peaks (N, 6, 2).  Returns 0, or -1 (out of memory). */
+static int classify_units(TaskWork *w, TaskResult *res)
+{
+    int N = w->N, G = w->G, n[GRIDCLASS_N] = {0}, n_grid = 0, n_ell = 0;
+    size_t G2 = (size_t)G * G;
+    double bx = 100.0 * (w->arena.xmax - w->arena.xmin) / G, by = 100.0 * (w->arena.ymax - w->arena.ymin) / G;
+    double T = w->null_on ? res->null_threshold : NAN;
+    double sum_sp = 0, sum_ell = 0, sum_c = 0, sum_s = 0;
+    occupancy(w);
+    for (int u = 0; u < N; u++) {
+        GridUnit gu;
+        if (gridclass_measure(w->scorer, w->maps + (size_t)u * G2, w->occ, &w->cp, &gu) != 0) return -1;
+        GridClass c = gridclass_classify(&gu, G, T, &w->cp);
+        res->grid_class[u] = (signed char)c;
+        res->n_peaks[u] = (signed char)(gu.geom.n_peaks > 127 ? 127 : gu.geom.n_peaks);
+        res->spacing_cm[u] = (float)spacing_cm(&gu.geom, bx, by);
+        res->orientation_deg[u] = (float)gu.geom.orientation_deg;
+        res->ellipticity[u] = (float)gu.geom.ellipticity;
+        res->band[u] = (float)gu.band;
+        res->ramp_r2[u] = (float)gu.ramp_r2;
+        res->coherence[u] = (float)gu.coherence;
+        res->spatial_info[u] = (float)gu.spatial_info;
+        float *pk = w->peaks + (size_t)u * RESULT_PEAK_FLOATS;
+        for (int j = 0; j < GRIDGEOM_SIX; j++) {
+            pk[2 * j] = (float)gu.geom.peak_x[j];
+            pk[2 * j + 1] = (float)gu.geom.peak_y[j];
+        }
+        n[c]++;
+        if (c != GRIDCLASS_GRID) continue;
+        n_grid++;
+        sum_sp += res->spacing_cm[u];
+        double a = 6.0 * gu.geom.orientation_deg * TRAIN_PI / 180.0;
+        sum_c += cos(a);
+        sum_s += sin(a);
+        if (!isnan(gu.geom.ellipticity)) {
+            sum_ell += gu.geom.ellipticity;
+            n_ell++;
+        }
+    }
+    for (int c = 0; c < GRIDCLASS_N; c++) res->frac_class[c] = (float)n[c] / (float)N;
+    res->grid_spacing_cm = n_grid ? (float)(sum_sp / n_grid) : NAN;
+    double R = n_grid ? hypot(sum_c, sum_s) / n_grid : NAN;
+    res->grid_orient_sd_deg = n_grid ? (float)(sqrt(-2.0 * log(R < 1.0 ? R : 1.0)) * 180.0 / TRAIN_PI / 6.0) : NAN;
+    res->grid_ellipticity = n_ell ? (float)(sum_ell / n_ell) : NAN;
+    return 0;
+}
+
+/* Scores, summary, the null, the classes and the saved maps (with their
+ * SAC peaks).  Returns TASK_DONE, TASK_PENDING (stopped during the
+ * streamed null's passes) or -1. */
 static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const TaskHooks *h, Laps *lp)
 {
     int N = w->N;
@@ -547,7 +728,11 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         res->grid_frac_null = ns.frac;
         lap(lp, TASK_PH_NULL);
     }
-    if (res->n_maps == 0) return TASK_DONE;
+    if (classify_units(w, res) != 0) return -1;
+    if (res->n_maps == 0) {
+        lap(lp, TASK_PH_SCORE);
+        return TASK_DONE;
+    }
     for (int i = 0; i < N; i++) {
         w->rank[i].score = res->score60[i];
         w->rank[i].unit = i;
@@ -557,6 +742,8 @@ static int score(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         int u = w->rank[m].unit;
         res->map_unit[m] = u;
         memcpy(res->ratemaps + (size_t)m * G2, w->maps + (size_t)u * G2, G2 * sizeof(float));
+        memcpy(res->map_peaks + (size_t)m * RESULT_PEAK_FLOATS, w->peaks + (size_t)u * RESULT_PEAK_FLOATS,
+               RESULT_PEAK_FLOATS * sizeof(float));
     }
     lap(lp, TASK_PH_SCORE);
     return TASK_DONE;
@@ -571,7 +758,8 @@ static int result_matches(const TaskResult *res, const TaskConfig *cfg)
     return res->n_log == config_n_logged(cfg) && res->n_levels == cfg->n_eval_noise &&
            res->eval_len == config_eval_len(cfg) && res->n_units == cfg->hidden &&
            res->bins == cfg->ratemap_bins && res->n_maps == n_maps && res->log_step && res->train_loss &&
-           res->eval_err_cm && res->score60 && res->grid_p && res->grid_null &&
+           res->eval_err_cm && res->score60 && res->grid_p && res->grid_null && res->grid_class &&
+           res->n_snap == config_n_snapshots(cfg) && res->snap_step && res->snap_frac &&
            (!cfg->replay || (res->replay.traj && res->replay.R == cfg->replay_starts &&
                              res->replay.H == cfg->replay_steps && res->replay.G == cfg->ratemap_bins &&
                              res->replay.n_keep == (cfg->replay_keep < cfg->replay_starts ? cfg->replay_keep

@@ -26,7 +26,8 @@
 /* The training state of a task at a step boundary: with the task's
  * settings, everything the rest of its training depends on.  A checkpoint
  * (docs/running.md, "Checkpoints") stores it with the curves logged so far
- * (TaskResult: train_loss, train_err_cm, final_loss, steps_done), and a
+ * (TaskResult: train_loss, train_err_cm, final_loss, steps_done, and the
+ * snapshot curves snap_* up to next_snap), and a
  * task resumed from it ends bit-identical to one that never stopped (at the
  * same thread count).
  *
@@ -42,6 +43,7 @@
 typedef struct TaskState {
     int step;              /* 0 .. steps + 1, see above */
     int next_log;          /* logged points recorded so far (0 .. L) */
+    int next_snap;         /* snapshots recorded so far (0 .. K, config_n_snapshots) */
     Rng r_traj, r_noise;   /* RNG_TRAIN_TRAJ / RNG_TRAIN_NOISE after `step` batches */
     long adam_t;           /* Adam's step count */
     size_t n_params;
@@ -102,7 +104,8 @@ typedef struct TaskHooks {
     double checkpoint_every;
     /* resume (may be NULL): continue from this state instead of step 0.
      * The caller has put the checkpoint's curves into res (train_loss,
-     * train_err_cm up to resume->next_log, final_loss, steps_done);
+     * train_err_cm up to resume->next_log, the snap_* curves up to
+     * resume->next_snap, final_loss, steps_done);
      * task_run refuses (-1, TASK_FAILED) a state whose sizes or step do not
      * fit cfg. */
     const TaskState *resume;
