@@ -176,7 +176,7 @@ demo: deps
 # the report (analysis/report.py, plus analysis/study_NAME.py when there is
 # one) into $(STUDY_OUT)/NAME-SIZE/report/ (STUDY_OUT: out/studies).
 # STUDY_RANKS overrides the ranks.
-STUDIES     := leak_vs_noise grid_emergence replay cueva_wei linear_rnn cell_types cueva_wei_speed_heading
+STUDIES     := leak_vs_noise grid_emergence replay cueva_wei linear_rnn cell_types cueva_wei_speed_heading grid_positive_control leak_vs_noise_grid
 STUDY_SIZES := laptop cluster
 STUDY_OUT   ?= out/studies
 STUDY_SPEC   = $(if $(filter laptop,$(SIZE)),sweeps/laptop/$(NAME).yaml,sweeps/$(NAME).yaml)
@@ -186,6 +186,8 @@ STUDY_CLUSTER_RANKS_cueva_wei      := 17
 STUDY_CLUSTER_RANKS_linear_rnn     := 61
 STUDY_CLUSTER_RANKS_cell_types     := 33
 STUDY_CLUSTER_RANKS_cueva_wei_speed_heading := 17
+STUDY_CLUSTER_RANKS_grid_positive_control := 9
+STUDY_CLUSTER_RANKS_leak_vs_noise_grid := 17
 STUDY_RANKS ?= $(if $(filter laptop,$(SIZE)),3,$(or $(STUDY_CLUSTER_RANKS_$(NAME)),64))
 STUDY_DIR    = $(STUDY_OUT)/$(NAME)-$(SIZE)
 STUDY_FLAGS ?= $(if $(wildcard $(STUDY_DIR)/results.h5),--resume)

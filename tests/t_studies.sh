@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# t_studies.sh -- the studies (docs/studies.md): every spec under sweeps/ and
-# sweeps/laptop/ parses and expands (`sweep --dry-run`); every study of the
+# t_studies.sh -- the studies (docs/studies.md): every spec under sweeps/,
+# sweeps/laptop/ and sweeps/probes/ parses and expands (`sweep --dry-run`); every study of the
 # Makefile's STUDIES has both sizes, writing to different files; the laptop
 # size costs less than the cluster size and fits the laptop budget
 # (analysis/study_cost.c, the scheduler's task_cost); `make study` refuses an
@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 
 # 1. every spec parses and expands
 n=0
-for f in sweeps/*.yaml sweeps/laptop/*.yaml; do
+for f in sweeps/*.yaml sweeps/laptop/*.yaml sweeps/probes/*.yaml; do
   [ -f "$f" ] || continue
   n=$((n+1))
   if ! "$SWEEP" --dry-run "$f" >"$tmp/out" 2>"$tmp/err"; then
     soft_fail "$f: --dry-run exit $?: $(head -3 "$tmp/err")"; continue
   fi
-  tail -1 "$tmp/out" | grep -Eq '^[0-9]+ combinations, [1-9][0-9]* tasks' ||
+  tail -1 "$tmp/out" | grep -Eq '^[0-9]+ combinations?, [1-9][0-9]* tasks?' ||
     soft_fail "$f: --dry-run does not end with 'N combinations, M tasks': $(tail -1 "$tmp/out")"
 done
 [ "$n" -ge 10 ] || soft_fail "only $n specs under sweeps/ and sweeps/laptop/"
@@ -90,6 +90,16 @@ if "$PYTHON" tests/make_fake_results.py -o "$tmp/fake.h5" --no-replay --ratemaps
   for f in cw_tasks.csv cw_groups.csv cw_units.png cw_summary.txt; do
     [ -s "$tmp/cw/$f" ] || soft_fail "study_cueva_wei.py wrote no $f"
   done
+  "$PYTHON" analysis/study_grid_positive_control.py "$tmp/fake.h5" -o "$tmp/gpc" >"$tmp/o4" 2>&1 ||
+    soft_fail "study_grid_positive_control.py on the fixture: $(tail -3 "$tmp/o4")"
+  for f in gpc_tasks.csv gpc_groups.csv gpc_units.png gpc_training.png gpc_summary.txt; do
+    [ -s "$tmp/gpc/$f" ] || soft_fail "study_grid_positive_control.py wrote no $f"
+  done
+  "$PYTHON" analysis/study_leak_vs_noise_grid.py "$tmp/fake.h5" -o "$tmp/lvng" >"$tmp/o5" 2>&1 ||
+    soft_fail "study_leak_vs_noise_grid.py on the fixture: $(tail -3 "$tmp/o5")"
+  for f in lvn_summary.txt gpc_summary.txt; do
+    [ -s "$tmp/lvng/$f" ] || soft_fail "study_leak_vs_noise_grid.py wrote no $f"
+  done
 else
   soft_fail "make_fake_results.py: $(tail -3 "$tmp/fk")"
 fi
@@ -106,6 +116,25 @@ two = 4.0 - 1.0 / (1 + np.exp(-(x - 2.0) * 12)) - 1.0 / (1 + np.exp(-(x - 3.2) *
 assert m.count_drops(s, one) == 1, m.count_drops(s, one)
 assert m.count_drops(s, two) == 2, m.count_drops(s, two)
 assert abs(m.crossing(s, one, 0.5) - 10 ** 2.5) < 40
+EOF
+
+# the positive control's measures on known inputs: the predicted spacing
+# (sigma 0.12 m, surround 2: k* = sqrt(2 ln 2) / 0.12 rad/m, 73.94 cm), the
+# orientation spread mod 60 deg, the plateau exit
+"$PYTHON" - <<'EOF' || soft_fail "study_grid_positive_control measures on known inputs"
+import math, sys, numpy as np
+sys.path.insert(0, "analysis")
+import study_grid_positive_control as g
+sp = g.predicted_spacing_cm(0.12, 2.0)
+assert abs(sp - 73.944) < 0.005, sp
+assert math.isnan(g.predicted_spacing_cm(0.12, 1.0))
+assert g.circ_sd_60([10, 10, 10]) < 1e-3
+assert g.circ_sd_60([-29, 29]) < 2.5          # the same lattice axis across the wrap at +-30 deg
+assert g.circ_sd_60([0, 15, 30, 45]) > 20
+steps = np.arange(0, 1001, 100)
+err = np.array([95, 94, 96, 93, 60, 40, 30, 20, 15, 12, 10], float)
+assert g.plateau_exit(steps, err, 0.5) == 500
+assert math.isnan(g.plateau_exit(steps, np.full(11, 95.0), 0.5))
 EOF
 
 [ "$failures" -eq 0 ] && echo "t_studies: ok ($n specs)"
