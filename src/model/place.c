@@ -14,7 +14,9 @@
  * exponentials and the codes are float (place_expf below, max relative
  * error 1e-7 against libm's double exp, tests/test_place.c).  The codes
  * differ from the all-double computation (libm exp) by at most
- * 1e-6 * code + 1e-9, the tolerance test_place.c asserts.
+ * 1e-6 * code + 1e-9, the tolerance test_place.c asserts (500 and 512
+ * cells, DoG surround 2 and 3; with far fewer cells or a narrower surround
+ * the DoG's p1 - p2 cancels more and exceeds it, as it did before).
  */
 #include "model/place.h"
 
@@ -24,21 +26,24 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
-/* exp_all (the bulk of the codes' time) and place_expf_fill are compiled
- * twice on x86-64 with GCC: for the baseline (SSE2, 4 floats a vector) and for AVX2 (8), chosen
- * at load time by the CPU (ifunc).  The two give the same bits: the loop
- * is element-wise, and AVX2 without FMA (not enabled by "avx2") rounds
- * every operation as SSE2 does (test_place: vector and scalar paths
- * agree, and the codes' tolerance holds on either). */
+/* place_encode (the passes below, inlined into it) and place_expf_fill
+ * are compiled twice on x86-64 with GCC: for the baseline (SSE2, 4 floats
+ * or 2 doubles a vector) and for AVX2 (8 or 4), chosen at load time by
+ * the CPU (ifunc).  The two give the same bits: every loop is element-wise
+ * or reduces into fixed lanes (below), and AVX2 without FMA (not enabled
+ * by "avx2") rounds every operation as SSE2 does (test_place: vector and
+ * scalar paths of place_expf agree; the codes of an AVX2-only, an
+ * SSE2-only and an -O0 build were compared bit for bit, docs/performance.md
+ * section 8). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define PLACE_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define PLACE_CLONES
 #endif
+
+/* The per-cell and per-pass functions are inlined into each clone. */
+#define PLACE_INLINE static inline __attribute__((always_inline))
 
 /* exp(x) for x <= 0 in float, vectorisable at -O2 (the Makefile gives
  * place.o GCC's dynamic cost model, as rnn.o, so the selects vectorise):
@@ -69,107 +74,197 @@ PLACE_CLONES void place_expf_fill(const float *x, float *y, size_t n)
     for (size_t i = 0; i < n; i++) y[i] = place_expf(x[i]);
 }
 
-enum { PLACE_BLOCK = 16 };  /* L: cells per vectorised block */
+enum { PLACE_BLOCK = 8 };  /* L: cells per vectorised block, lanes of the sums and minima */
 
+/* encode_one makes a few passes over the P cells.  Each runs in blocks of
+ * L cells with a constant trip count and restrict pointers, which GCC
+ * vectorises at -O2, and the tail of P through the same per-cell
+ * function, scalar (same operations, same bits).  Sums (double) go into
+ * L lanes: lane l takes cells l, l + L, l + 2L, ... in order (the tail's
+ * too), and the lanes are combined pairwise in a fixed order, so the
+ * additions are the same at any vector width.  Minima go into L lanes too
+ * (the tail into lane 0: a minimum is exact in any order); v < m ? v : m
+ * is what minpd / minps compute, and GCC emits them.  L = 8 keeps a
+ * pass's lanes in registers on AVX2 (two vectors of 4 doubles); with 16
+ * lanes GCC kept them in memory, and a pass of exponentials and sums
+ * took 1.5 ns a cell against 0.8 for the exponentials alone.  So the sums
+ * are a pass of their own (1.0 ns for both passes; fused with 8 lanes,
+ * 1.4: register pressure). */
 
-
-/* The loops over cells run in blocks of PLACE_BLOCK with a constant trip
- * count and restrict pointers, which GCC vectorises at -O2; the tail of P
- * runs the same expression scalar (same operations, same bits). */
-
-/* d2[i] = (x - cx[i])^2 + (y - cy[i])^2, double: x - cx[i] of two floats
- * is exact in double, so d2 carries one rounding. */
-static void d2_block(const float *restrict cx, const float *restrict cy, double x, double y,
-                     double *restrict d2)
+/* d2 = (x - cx)^2 + (y - cy)^2, double: x - cx of two floats is exact in
+ * double, so d2 carries one rounding. */
+PLACE_INLINE double cell_d2(float cx, float cy, double x, double y)
 {
-    for (int i = 0; i < PLACE_BLOCK; i++) {
-        double dx = x - (double)cx[i], dy = y - (double)cy[i];
-        d2[i] = dx * dx + dy * dy;
+    double dx = x - (double)cx, dy = y - (double)cy;
+    return dx * dx + dy * dy;
+}
+
+/* exp(g (d2 - m)): the argument in double, rounded to float once, then
+ * place_expf. */
+PLACE_INLINE float cell_exp(double d2, double m, double g)
+{
+    return place_expf((float)(g * (d2 - m)));
+}
+
+/* Both exponentials of a cell at surround_scale 2 (g1 = 2 g2):
+ *   a = (float)(g2 (d2 - m)),  e2 = exp(a),  e1 = e2 * e2 = exp(2 a)
+ * 2a is exactly cell_exp's argument (float)(g1 (d2 - m)) (a factor of 2
+ * commutes with rounding, outside the subnormal range), so e1 is the same
+ * exp(2a) as cell_exp(d2, m, g1), with relative error <= 2 * 9.8e-8 +
+ * 6e-8 = 2.6e-7 (the square's rounding; cell_exp's is 9.8e-8), and it
+ * is 0 exactly where cell_exp's is: below 2a = -64, i.e. where a <
+ * -32 (0xC2000000 is -32.0f; the test on the bits, as place_expf).  The
+ * cut is applied to e2 before squaring: squares of e2 < 2^-63 are
+ * denormal or underflow (down to e2's bottom exp(-64), squared
+ * exp(-128) = 2.6e-56), and a multiplication with such a result costs
+ * ~100 cycles on x86 (measured: with the cut applied after the square,
+ * 1.2 ms more a training step at P = 256).  Returns e2, e1 into *e1. */
+PLACE_INLINE float cell_exp_sq(double d2, double m, double g2, float *e1)
+{
+    float a = (float)(g2 * (d2 - m));
+    float e2 = place_expf(a);
+    uint32_t ab, eb;
+    memcpy(&ab, &a, sizeof ab);
+    memcpy(&eb, &e2, sizeof eb);
+    eb &= ab > 0xC2000000u ? 0u : 0xFFFFFFFFu;
+    float c;
+    memcpy(&c, &eb, sizeof c);
+    *e1 = c * c;
+    return e2;
+}
+
+/* Sum of the L lanes s (L), pairwise: s_l += s_{l + w} for w = L/2, ..., 1
+ * (s is overwritten). */
+PLACE_INLINE double lanes_sum(double *s)
+{
+    for (int w = PLACE_BLOCK / 2; w > 0; w /= 2)
+        for (int l = 0; l < w; l++) s[l] += s[l + w];
+    return s[0];
+}
+
+/* Pass 1: d2 (P) = cell_d2 of every cell; returns m = min_i d2_i. */
+PLACE_INLINE void d2_block(const float *restrict cx, const float *restrict cy, double x, double y,
+                           double *restrict d2, double *restrict mn)
+{
+    for (int l = 0; l < PLACE_BLOCK; l++) {
+        d2[l] = cell_d2(cx[l], cy[l], x, y);
+        mn[l] = d2[l] < mn[l] ? d2[l] : mn[l];
     }
 }
 
-/* e[i] = exp(g * (d2[i] - m)): the argument in double, rounded to float
- * once, then place_expf. */
-static void exp_block(const double *restrict d2, double m, double g, float *restrict e)
+PLACE_INLINE double d2_min(const float *cx, const float *cy, double x, double y, double *d2, int P)
 {
-    for (int i = 0; i < PLACE_BLOCK; i++) e[i] = place_expf((float)(g * (d2[i] - m)));
-}
-
-static void d2_all(const float *cx, const float *cy, double x, double y, double *d2, int P)
-{
+    double mn[PLACE_BLOCK];
+    for (int l = 0; l < PLACE_BLOCK; l++) mn[l] = INFINITY;
     int i = 0;
-    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) d2_block(cx + i, cy + i, x, y, d2 + i);
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) d2_block(cx + i, cy + i, x, y, d2 + i, mn);
     for (; i < P; i++) {
-        double dx = x - (double)cx[i], dy = y - (double)cy[i];
-        d2[i] = dx * dx + dy * dy;
+        d2[i] = cell_d2(cx[i], cy[i], x, y);
+        mn[0] = d2[i] < mn[0] ? d2[i] : mn[0];
     }
+    for (int l = 1; l < PLACE_BLOCK; l++) mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
+    return mn[0];
 }
 
-PLACE_CLONES static void exp_all(const double *d2, double m, double g, float *e, int P)
+/* Pass 2, one exponential (the Gaussian; each of the general DoG's two):
+ * e (P) = cell_exp(d2, m, g). */
+PLACE_INLINE void exp_block(const double *restrict d2, double m, double g, float *restrict e)
+{
+    for (int l = 0; l < PLACE_BLOCK; l++) e[l] = cell_exp(d2[l], m, g);
+}
+
+PLACE_INLINE void exp_fill(const double *d2, double m, double g, float *e, int P)
 {
     int i = 0;
     for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) exp_block(d2 + i, m, g, e + i);
-    for (; i < P; i++) e[i] = place_expf((float)(g * (d2[i] - m)));
+    for (; i < P; i++) e[i] = cell_exp(d2[i], m, g);
 }
 
-/* Sum in double with four partial sums (breaks the add latency chain). */
-static double sum_all(const float *v, int P)
+/* Pass 2, DoG at surround_scale 2: e1, e2 (P) = cell_exp_sq. */
+PLACE_INLINE void sq_block(const double *restrict d2, double m, double g2, float *restrict e1, float *restrict e2)
 {
-    double s[4] = {0, 0, 0, 0};
-    int i = 0;
-    for (; i + 4 <= P; i += 4)
-        for (int l = 0; l < 4; l++) s[l] += (double)v[i + l];
-    for (; i < P; i++) s[0] += (double)v[i];
-    return (s[0] + s[1]) + (s[2] + s[3]);
+    for (int l = 0; l < PLACE_BLOCK; l++) e2[l] = cell_exp_sq(d2[l], m, g2, &e1[l]);
 }
 
-/* Minimum of v (P); exact, so the order of the comparisons does not
- * matter: SSE2 minpd / minps over four vectors of lanes, scalar elsewhere
- * and for the tail (GCC does not vectorise a float min reduction without
- * -ffinite-math-only; a scalar chain costs minsd's latency per cell).
- * No NaN reaches these (finite positions and centres). */
-static double min_all_d(const double *v, int P)
+PLACE_INLINE void exp_sq_fill(const double *d2, double m, double g2, float *e1, float *e2, int P)
 {
-    double m = INFINITY;
     int i = 0;
-#ifdef __SSE2__
-    if (P >= 8) {
-        __m128d a = _mm_loadu_pd(v), b = _mm_loadu_pd(v + 2), c = _mm_loadu_pd(v + 4), d = _mm_loadu_pd(v + 6);
-        for (i = 8; i + 8 <= P; i += 8) {
-            a = _mm_min_pd(a, _mm_loadu_pd(v + i));
-            b = _mm_min_pd(b, _mm_loadu_pd(v + i + 2));
-            c = _mm_min_pd(c, _mm_loadu_pd(v + i + 4));
-            d = _mm_min_pd(d, _mm_loadu_pd(v + i + 6));
-        }
-        double l[2];
-        _mm_storeu_pd(l, _mm_min_pd(_mm_min_pd(a, b), _mm_min_pd(c, d)));
-        m = l[0] < l[1] ? l[0] : l[1];
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sq_block(d2 + i, m, g2, e1 + i, e2 + i);
+    for (; i < P; i++) e2[i] = cell_exp_sq(d2[i], m, g2, &e1[i]);
+}
+
+/* Pass 3: the normalising sums, double: sum_i v_i (the Gaussian's), or
+ * sum_i v_i and sum_i w_i in one pass (the DoG's two). */
+PLACE_INLINE void sum1_block(const float *restrict v, double *restrict s)
+{
+    for (int l = 0; l < PLACE_BLOCK; l++) s[l] += (double)v[l];
+}
+
+PLACE_INLINE double sum1(const float *v, int P)
+{
+    double s[PLACE_BLOCK] = {0};
+    int i = 0;
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sum1_block(v + i, s);
+    for (; i < P; i++) s[i % PLACE_BLOCK] += (double)v[i];
+    return lanes_sum(s);
+}
+
+PLACE_INLINE void sum2_block(const float *restrict v, const float *restrict w, double *restrict s,
+                             double *restrict t)
+{
+    for (int l = 0; l < PLACE_BLOCK; l++) {
+        s[l] += (double)v[l];
+        t[l] += (double)w[l];
     }
-#endif
-    for (; i < P; i++) m = v[i] < m ? v[i] : m;
-    return m;
 }
 
-static float min_all_f(const float *v, int P)
+PLACE_INLINE void sum2(const float *v, const float *w, int P, double *sv, double *sw)
 {
-    float m = INFINITY;
+    double s[PLACE_BLOCK] = {0}, t[PLACE_BLOCK] = {0};
     int i = 0;
-#ifdef __SSE2__
-    if (P >= 16) {
-        __m128 a = _mm_loadu_ps(v), b = _mm_loadu_ps(v + 4), c = _mm_loadu_ps(v + 8), d = _mm_loadu_ps(v + 12);
-        for (i = 16; i + 16 <= P; i += 16) {
-            a = _mm_min_ps(a, _mm_loadu_ps(v + i));
-            b = _mm_min_ps(b, _mm_loadu_ps(v + i + 4));
-            c = _mm_min_ps(c, _mm_loadu_ps(v + i + 8));
-            d = _mm_min_ps(d, _mm_loadu_ps(v + i + 12));
-        }
-        float l[4];
-        _mm_storeu_ps(l, _mm_min_ps(_mm_min_ps(a, b), _mm_min_ps(c, d)));
-        for (int k = 0; k < 4; k++) m = l[k] < m ? l[k] : m;
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sum2_block(v + i, w + i, s, t);
+    for (; i < P; i++) {
+        s[i % PLACE_BLOCK] += (double)v[i];
+        t[i % PLACE_BLOCK] += (double)w[i];
     }
-#endif
-    for (; i < P; i++) m = v[i] < m ? v[i] : m;
-    return m;
+    *sv = lanes_sum(s);
+    *sw = lanes_sum(t);
+}
+
+/* Pass 4 (DoG): q (P) = e1 inv1 - e2 inv2 (float); *qmin = min_i q_i;
+ * returns sum_i q_i (double). */
+PLACE_INLINE void q_block(const float *restrict e1, const float *restrict e2, float inv1, float inv2,
+                          float *restrict q, float *restrict mn, double *restrict s)
+{
+    for (int l = 0; l < PLACE_BLOCK; l++) {
+        q[l] = e1[l] * inv1 - e2[l] * inv2;
+        mn[l] = q[l] < mn[l] ? q[l] : mn[l];
+        s[l] += (double)q[l];
+    }
+}
+
+PLACE_INLINE double dog_q(const float *e1, const float *e2, float inv1, float inv2, float *q, int P, float *qmin)
+{
+    float mn[PLACE_BLOCK];
+    double s[PLACE_BLOCK] = {0};
+    for (int l = 0; l < PLACE_BLOCK; l++) mn[l] = INFINITY;
+    int i = 0;
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) q_block(e1 + i, e2 + i, inv1, inv2, q + i, mn, s);
+    for (; i < P; i++) {
+        q[i] = e1[i] * inv1 - e2[i] * inv2;
+        mn[0] = q[i] < mn[0] ? q[i] : mn[0];
+        s[i % PLACE_BLOCK] += (double)q[i];
+    }
+    for (int l = 1; l < PLACE_BLOCK; l++) mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
+    *qmin = mn[0];
+    return lanes_sum(s);
+}
+
+/* Last pass: v (P) = (v - c) * inv in place (c = 0 for the Gaussian: e - 0
+ * = e, so that is e * inv). */
+PLACE_INLINE void shift_scale(float *v, float c, float inv, int P)
+{
+    for (int i = 0; i < P; i++) v[i] = (v[i] - c) * inv;
 }
 
 int place_init(PlaceCells *pc, const TaskConfig *cfg, const Arena *a, Rng *r)
@@ -228,41 +323,46 @@ int place_dim(const PlaceCells *pc)
  *   e1_i = exp(-(d2_i - m) / (2 sigma^2)),  p1 = e1 / sum(e1)   (stable softmax)
  * gaussian: code = p1
  * dog:      e2_i = exp(-(d2_i - m) / (2 s sigma^2)), p2 = e2 / sum(e2)
- *           q = p1 - p2;  q -= min(q) (= + |min|, as sum(q) = 0);  code = q / sum(q) */
-static void encode_one(const PlaceCells *pc, double x, double y, float *code)
+ *           (s = 2: e1_i = e2_i^2, cell_exp_sq)
+ *           q = p1 - p2;  r = q - min(q) (= q + |min|, as sum(q) = 0);  code = r / sum(r)
+ *           sum(r) = sum(q) - P min(q), in double (the differences unrounded;
+ *           no pass of its own)
+ * Passes over the cells: gaussian 4 (d2 and m; e1; its sum; scale), dog 5
+ * at s = 2 (d2 and m; e1 and e2; their sums; q, its min and sum; shift
+ * and scale), 6 at other s (e1 and e2 in two passes). */
+PLACE_INLINE void encode_one(const PlaceCells *pc, double x, double y, float *code)
 {
     const int P = pc->P;
     const float *cx = pc->work, *cy = pc->work + P; /* (P), (P) */
     float *e1 = pc->work + 2 * (size_t)P;          /* (P) */
     float *e2 = pc->work + 3 * (size_t)P;          /* (P) */
     double *d2 = pc->d2;                            /* (P) */
-    d2_all(cx, cy, x, y, d2, P);
-    double m = min_all_d(d2, P);
-    double g1 = -1.0 / (2 * pc->sigma * pc->sigma);
+    double m = d2_min(cx, cy, x, y, d2, P);
+    double g1 = -1.0 / (2 * pc->sigma * pc->sigma), g2 = g1 / pc->surround;
     if (pc->target == TARGET_GAUSSIAN) {
-        exp_all(d2, m, g1, e1, P);
-        float inv = (float)(1.0 / sum_all(e1, P));
-        for (int i = 0; i < P; i++) code[i] = e1[i] * inv;
+        exp_fill(d2, m, g1, code, P);
+        shift_scale(code, 0.0f, (float)(1.0 / sum1(code, P)), P);
         return;
     }
-    double g2 = g1 / pc->surround;
-    exp_all(d2, m, g2, e2, P);
-    exp_all(d2, m, g1, e1, P);
-    float inv1 = (float)(1.0 / sum_all(e1, P)), inv2 = (float)(1.0 / sum_all(e2, P));
-    for (int i = 0; i < P; i++) e1[i] = e1[i] * inv1 - e2[i] * inv2;
-    float qmin = min_all_f(e1, P);
-    for (int i = 0; i < P; i++) e1[i] -= qmin;
-    double sq = sum_all(e1, P);
+    if (pc->surround == 2) {
+        exp_sq_fill(d2, m, g2, e1, e2, P);
+    } else {
+        exp_fill(d2, m, g1, e1, P);
+        exp_fill(d2, m, g2, e2, P);
+    }
+    double s1, s2;
+    sum2(e1, e2, P, &s1, &s2);
+    float qmin;
+    double sq = dog_q(e1, e2, (float)(1.0 / s1), (float)(1.0 / s2), code, P, &qmin) - (double)P * qmin;
     /* sq = 0 only when every q_i is equal (P = 1): the uniform code */
     if (sq > 0) {
-        float inv = (float)(1.0 / sq);
-        for (int i = 0; i < P; i++) code[i] = e1[i] * inv;
+        shift_scale(code, qmin, (float)(1.0 / sq), P);
     } else {
         for (int i = 0; i < P; i++) code[i] = (float)(1.0 / P);
     }
 }
 
-void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)
+PLACE_CLONES void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)
 {
     if (pc->target == TARGET_CARTESIAN) {
         memcpy(code, pos, n * 2 * sizeof *code);

@@ -12,8 +12,9 @@
  *   cartesian  code = (x, y), D = 2 (Cueva & Wei 2018; MSE loss)
  * Softmaxes are shifted by their maximum; distances and normalising sums
  * are double, the exponentials (place_expf_fill) and codes float: within
- * 1e-6 * code + 1e-9 of the all-double computation (docs/performance.md,
- * "Target precision"; tests/test_place.c).
+ * 1e-6 * code + 1e-9 of the all-double computation at the tested settings
+ * (docs/performance.md, "Target precision", also on where the DoG exceeds
+ * it; tests/test_place.c).
  * Decoding (gaussian, dog): mean of the centres of the k = decode_k largest
  * outputs (logits or probabilities: the order is the same); cartesian: the
  * output itself.
