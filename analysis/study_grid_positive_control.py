@@ -141,10 +141,11 @@ def task_table(res, df, a):
 
 def group_stats(tab, keys, metrics):
     rows = []
-    items = tab.groupby(keys, dropna=False, sort=True) if keys else [((), tab)]
+    by = keys if len(keys) != 1 else keys[0]
+    items = tab.groupby(by, dropna=False, sort=True) if keys else [((), tab)]
     for k, sub in items:
         row = dict(zip(keys, k if isinstance(k, tuple) else (k,)))
-        row["n"] = len(sub)
+        row["n"] = int(len(sub))
         row["n_grown"] = int(sub["grown"].sum())
         for m in metrics:
             v = sub[m].to_numpy(float)
@@ -270,7 +271,7 @@ def main(argv=None):
                      f"grid from {t['grid_step']:.0f}: {'GROWN' if t['grown'] else 'not grown'}")
     for _, g in grp.iterrows():
         lab = ", ".join(f"{k}={g[k]}" for k in keys) or "all"
-        lines.append(f"group {lab}: {g['n_grown']}/{g['n']} networks grew grid cells; GRID "
+        lines.append(f"group {lab}: {int(g['n_grown'])}/{int(g['n'])} networks grew grid cells; GRID "
                      f"{100 * g['frac_grid_mean']:.1f} % (mean), error {g['final_err_cm_mean']:.1f} cm, "
                      f"plateau exit {g['plateau_exit_step_mean']:.0f}")
     sr.write_summary(a.outdir, "gpc_summary.txt", lines)
