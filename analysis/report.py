@@ -604,13 +604,7 @@ def plot_class_gallery(res, df, path, k=4):
                 a1.axis("off")
                 continue
             sc, r, u, m, pk = best[j]
-            a0.imshow(np.ma.masked_invalid(m), cmap="jet", origin="lower", interpolation="nearest")
-            sac = sr.sac(m)
-            g = m.shape[0]
-            a1.imshow(np.ma.masked_invalid(sac), cmap="jet", origin="lower", vmin=-1, vmax=1,
-                      interpolation="nearest")
-            if pk is not None and np.isfinite(pk).all():
-                a1.plot(pk[:, 0] + g - 1, pk[:, 1] + g - 1, "o", mfc="none", mec="w", mew=1.2, ms=5)
+            sr.draw_map_sac(a0, a1, m, pk)
             a0.set_title(f"task {int(df.iloc[r]['id'])} u{u}\ns60 {sc:.2f}" if sc > -9 else
                          f"task {int(df.iloc[r]['id'])} u{u}", fontsize=6)
         axs[i, 0].set_ylabel(names[c], fontsize=7)

@@ -140,20 +140,10 @@ def task_table(res, df, a):
 
 
 def group_stats(tab, keys, metrics):
-    rows = []
-    by = keys if len(keys) != 1 else keys[0]
-    items = tab.groupby(by, dropna=False, sort=True) if keys else [((), tab)]
-    for k, sub in items:
-        row = dict(zip(keys, k if isinstance(k, tuple) else (k,)))
-        row["n"] = int(len(sub))
-        row["n_grown"] = int(sub["grown"].sum())
-        for m in metrics:
-            v = sub[m].to_numpy(float)
-            v = v[np.isfinite(v)]
-            row[m + "_mean"] = v.mean() if len(v) else np.nan
-            row[m + "_sem"] = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """sweep_results.group_mean_sem plus n_grown, the networks that grew grid cells."""
+    grp = sr.group_mean_sem(tab, keys, metrics + ["grown"])
+    grp.insert(grp.columns.get_loc("n") + 1, "n_grown", (grp["grown_mean"] * grp["n"]).round().astype(int))
+    return grp
 
 
 def plot_units(res, df, tab, path, per_task=6, max_tasks=8):
@@ -189,13 +179,7 @@ def plot_units(res, df, tab, path, per_task=6, max_tasks=8):
                 a1.axis("off")
                 continue
             u, m, pk = units[j]
-            a0.imshow(np.ma.masked_invalid(m), cmap="jet", origin="lower", interpolation="nearest")
-            sac = sr.sac(m)
-            g = m.shape[0]
-            a1.imshow(np.ma.masked_invalid(sac), cmap="jet", origin="lower", vmin=-1, vmax=1,
-                      interpolation="nearest")
-            if pk is not None and np.isfinite(pk).all():
-                a1.plot(pk[:, 0] + g - 1, pk[:, 1] + g - 1, "o", mfc="none", mec="w", mew=1.1, ms=4)
+            sr.draw_map_sac(a0, a1, m, pk)
             a0.set_title(f"u{u} s60 {float(s60[r, u]):.2f}\n{float(spc[r, u]):.0f} cm", fontsize=6)
         t = tab.loc[r]
         axs[i, 0].set_ylabel(f"task {tid}\nGRID {100 * t['frac_grid']:.0f} %", fontsize=7)

@@ -65,21 +65,6 @@ def task_metrics(res, df):
     return out, levels
 
 
-def group_stats(tab, keys, metrics):
-    g = tab.groupby(keys, dropna=False)
-    rows = []
-    for k, sub in g:
-        row = dict(zip(keys, k if isinstance(k, tuple) else (k,)))
-        row["n"] = len(sub)
-        for m in metrics:
-            v = sub[m].to_numpy(float)
-            v = v[np.isfinite(v)]
-            row[m + "_mean"] = v.mean() if len(v) else np.nan
-            row[m + "_sem"] = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def main(argv=None):
     a, res = sr.study_cli("Leak-vs-noise study tables (Zhang et al. 2026).", argv)
     df = res.tasks[res.tasks["status"] == "done"].reset_index(drop=True)
@@ -91,7 +76,7 @@ def main(argv=None):
     tab.to_csv(os.path.join(a.outdir, "lvn_tasks.csv"), index=False)
     rob = [f"robust_{lv:g}" for lv in levels] + [f"err_eval{lv:g}" for lv in levels]
     metrics = METRICS + rob
-    grp = group_stats(tab, ["cell", "tau_key", "noise"], metrics)
+    grp = sr.group_mean_sem(tab, ["cell", "tau_key", "noise"], metrics)
     grp.to_csv(os.path.join(a.outdir, "lvn_groups.csv"), index=False)
 
     # headline per training noise: vanilla vs each leaky tau and the best tau

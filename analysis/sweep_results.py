@@ -391,6 +391,25 @@ def status_counts(df):
     return c.reindex(order)
 
 
+def group_mean_sem(tab, keys, metrics):
+    """One row per group of tab by keys (all of tab when keys is empty):
+    the keys, n, and per metric its mean and s.e.m. over the group's finite
+    values (NaN when there are none; s.e.m. NaN below two)."""
+    by = keys if len(keys) != 1 else keys[0]
+    items = tab.groupby(by, dropna=False, sort=True) if keys else [((), tab)]
+    rows = []
+    for k, sub in items:
+        row = dict(zip(keys, k if isinstance(k, tuple) else (k,)))
+        row["n"] = int(len(sub))
+        for m in metrics:
+            v = sub[m].to_numpy(float)
+            v = v[np.isfinite(v)]
+            row[m + "_mean"] = v.mean() if len(v) else np.nan
+            row[m + "_sem"] = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def sac(ratemap):
     """Spatial autocorrelogram, (2G-1, 2G-1): Pearson correlation of the
     overlapping bins at every lag, unvisited (NaN) bins counted as 0
@@ -410,6 +429,18 @@ def sac(ratemap):
         r = num / den
     r[den <= 1e-12 * max(1.0, float(np.max(den)))] = np.nan
     return r
+
+
+def draw_map_sac(ax_map, ax_sac, ratemap, peaks=None):
+    """Draw a rate map (G, G) on ax_map and its autocorrelogram on ax_sac,
+    with the six fitted SAC peaks (6, 2 lags in bins, as /units/ratemap_peaks)
+    as white rings when they are all finite.  Axes are matplotlib's."""
+    ax_map.imshow(np.ma.masked_invalid(ratemap), cmap="jet", origin="lower", interpolation="nearest")
+    g = ratemap.shape[0]
+    ax_sac.imshow(np.ma.masked_invalid(sac(ratemap)), cmap="jet", origin="lower", vmin=-1, vmax=1,
+                  interpolation="nearest")
+    if peaks is not None and np.isfinite(peaks).all():
+        ax_sac.plot(peaks[:, 0] + g - 1, peaks[:, 1] + g - 1, "o", mfc="none", mec="w", mew=1.2, ms=5)
 
 
 def study_cli(description, argv=None, extra=None):

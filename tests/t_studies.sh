@@ -75,31 +75,20 @@ check_refuse "unknown NAME" "NAME=leak_vs_noise replay" SIZE=laptop
 
 # 5. the study analysis scripts run on a fixture (synthetic numbers)
 if "$PYTHON" tests/make_fake_results.py -o "$tmp/fake.h5" --no-replay --ratemaps all >"$tmp/fk" 2>&1; then
-  "$PYTHON" analysis/study_leak_vs_noise.py "$tmp/fake.h5" -o "$tmp/lvn" >"$tmp/o1" 2>&1 ||
-    soft_fail "study_leak_vs_noise.py on the fixture: $(tail -3 "$tmp/o1")"
-  for f in lvn_tasks.csv lvn_groups.csv lvn_headline.csv robustness.png lvn_summary.txt; do
-    [ -s "$tmp/lvn/$f" ] || soft_fail "study_leak_vs_noise.py wrote no $f"
-  done
-  "$PYTHON" analysis/study_linear_rnn.py "$tmp/fake.h5" -o "$tmp/lin" >"$tmp/o2" 2>&1 ||
-    soft_fail "study_linear_rnn.py on the fixture: $(tail -3 "$tmp/o2")"
-  for f in linear_stages.csv linear_groups.csv loss_curves.png loss_by_tau.png linear_summary.txt; do
-    [ -s "$tmp/lin/$f" ] || soft_fail "study_linear_rnn.py wrote no $f"
-  done
-  "$PYTHON" analysis/study_cueva_wei.py "$tmp/fake.h5" -o "$tmp/cw" >"$tmp/o3" 2>&1 ||
-    soft_fail "study_cueva_wei.py on the fixture: $(tail -3 "$tmp/o3")"
-  for f in cw_tasks.csv cw_groups.csv cw_units.png cw_summary.txt; do
-    [ -s "$tmp/cw/$f" ] || soft_fail "study_cueva_wei.py wrote no $f"
-  done
-  "$PYTHON" analysis/study_grid_positive_control.py "$tmp/fake.h5" -o "$tmp/gpc" >"$tmp/o4" 2>&1 ||
-    soft_fail "study_grid_positive_control.py on the fixture: $(tail -3 "$tmp/o4")"
-  for f in gpc_tasks.csv gpc_groups.csv gpc_units.png gpc_training.png gpc_summary.txt; do
-    [ -s "$tmp/gpc/$f" ] || soft_fail "study_grid_positive_control.py wrote no $f"
-  done
-  "$PYTHON" analysis/study_leak_vs_noise_grid.py "$tmp/fake.h5" -o "$tmp/lvng" >"$tmp/o5" 2>&1 ||
-    soft_fail "study_leak_vs_noise_grid.py on the fixture: $(tail -3 "$tmp/o5")"
-  for f in lvn_summary.txt gpc_summary.txt; do
-    [ -s "$tmp/lvng/$f" ] || soft_fail "study_leak_vs_noise_grid.py wrote no $f"
-  done
+  # one line per study script: its name, then the files it must write
+  while read -r name files; do
+    "$PYTHON" "analysis/$name.py" "$tmp/fake.h5" -o "$tmp/$name" >"$tmp/$name.log" 2>&1 ||
+      soft_fail "$name.py on the fixture: $(tail -3 "$tmp/$name.log")"
+    for f in $files; do
+      [ -s "$tmp/$name/$f" ] || soft_fail "$name.py wrote no $f"
+    done
+  done <<'LIST'
+study_leak_vs_noise lvn_tasks.csv lvn_groups.csv lvn_headline.csv robustness.png lvn_summary.txt
+study_linear_rnn linear_stages.csv linear_groups.csv loss_curves.png loss_by_tau.png linear_summary.txt
+study_cueva_wei cw_tasks.csv cw_groups.csv cw_units.png cw_summary.txt
+study_grid_positive_control gpc_tasks.csv gpc_groups.csv gpc_units.png gpc_training.png gpc_summary.txt
+study_leak_vs_noise_grid lvn_summary.txt gpc_summary.txt
+LIST
 else
   soft_fail "make_fake_results.py: $(tail -3 "$tmp/fk")"
 fi
