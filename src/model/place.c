@@ -79,7 +79,8 @@ int place_simd(int set)
  * 1e-9; the cut keeps every product of the normalisation, e * (1 / sum) >=
  * 1.6e-28 / 65536, out of the denormal range, whose arithmetic costs ~100
  * cycles a result on x86).  Measured max relative error against double exp
- * over [-64, 0]: 9.8e-8 (test_place.c checks < 2e-7 on 2^20 points). */
+ * over [-64, 0]: 7.6e-8 (9.8e-8 before fastexp's multiply-adds were fused;
+ * test_place.c checks < 2e-7 on 2^20 points). */
 PLACE_INLINE float place_expf(float x)
 {
     /* the zero on the bits (a float select does not vectorise at -O2: it
@@ -148,8 +149,8 @@ PLACE_INLINE float cell_exp(double d2, double m, double g)
  *   a = (float)(g2 (d2 - m)),  e2 = exp(a),  e1 = e2 * e2 = exp(2 a)
  * 2a is exactly cell_exp's argument (float)(g1 (d2 - m)) (a factor of 2
  * commutes with rounding, outside the subnormal range), so e1 is the same
- * exp(2a) as cell_exp(d2, m, g1), with relative error <= 2 * 9.8e-8 +
- * 6e-8 = 2.6e-7 (the square's rounding; cell_exp's is 9.8e-8), and it
+ * exp(2a) as cell_exp(d2, m, g1), with relative error <= 2 * 7.6e-8 +
+ * 6e-8 = 2.1e-7 (the square's rounding; cell_exp's is 7.6e-8), and it
  * is 0 exactly where cell_exp's is: below 2a = -64, i.e. where a <
  * -32 (0xC2000000 is -32.0f; the test on the bits, as place_expf).  The
  * cut is applied to e2 before squaring: squares of e2 < 2^-63 are
