@@ -1,6 +1,9 @@
 /* bench_data.c -- the data generation of one training step, by part:
  * trajectories (traj_generate), target codes (place_encode of the B T
- * positions and the B starts), hidden-state noise (rng_normal_fill).
+ * positions and the B starts), hidden-state noise (rng_normal_fill);
+ * and the codes' float exponential (place_expf_fill: model/fastexp.h, the
+ * network's too), ns a value, in the build the CPU chose and, where the
+ * library has place_simd, in the baseline build.
  *
  * Legend: B batch, T steps, N hidden (noise width), P place cells.
  *
@@ -34,6 +37,31 @@ static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Present from the fused exponential on (place.h); weak, so that this
+ * file still links against an older libsweep.a. */
+extern int place_simd(int set) __attribute__((weak));
+
+/* CPU ns a value of place_expf_fill over 2^16 values in [-64, 0], best
+ * of 5 rounds of `fills` fills; -1 if no memory. */
+static double exp_ns(int fills)
+{
+    const size_t n = (size_t)1 << 16;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    double best = -1;
+    if (x && y) {
+        for (size_t i = 0; i < n; i++) x[i] = -64.0f * (float)(i % 8701) / 8700.0f;
+        for (int round = 0; round < 5; round++) {
+            double c0 = clk(CLOCK_PROCESS_CPUTIME_ID);
+            for (int k = 0; k < fills; k++) place_expf_fill(x, y, n);
+            double ns = 1e9 * (clk(CLOCK_PROCESS_CPUTIME_ID) - c0) / ((double)fills * (double)n);
+            if (best < 0 || ns < best) best = ns;
+        }
+    }
+    free(x);
+    free(y);
+    return best;
 }
 
 static double median(double *x, int n)
@@ -106,6 +134,18 @@ int main(int argc, char **argv)
     for (int k = 0; k < 6; k++) m[k] = 1e3 * median(t[k], reps);
     printf("B %d T %d N %d P %d %s: traj %.3f (cpu %.3f) ms, codes %.3f (cpu %.3f) ms, noise %.3f (cpu %.3f) ms\n", B, T,
            N, P, target == TARGET_DOG ? "dog" : "gaussian", m[0], m[1], m[2], m[3], m[4], m[5]);
+    printf("exp (place_expf_fill, cpu ns a value): %.3f", exp_ns(200));
+    if (place_simd) {
+        int chosen = place_simd(-1);
+        if (chosen == 1) {
+            place_simd(0);
+            printf(" (AVX2 + FMA build); baseline build %.3f", exp_ns(20));
+            place_simd(1);
+        } else {
+            printf(" (baseline build; no AVX2 + FMA here)");
+        }
+    }
+    printf("\n");
     rc = 0;
 done:
     for (int k = 0; k < 6; k++) free(t[k]);

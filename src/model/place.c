@@ -29,20 +29,47 @@
 
 /* place_encode (the passes below, inlined into it) and place_expf_fill
  * are compiled twice on x86-64 with GCC: for the baseline (SSE2, 4 floats
- * or 2 doubles a vector) and for AVX2 (8 or 4), chosen at load time by
- * the CPU (ifunc).  The two give the same bits: every loop is element-wise
- * or reduces into fixed lanes (below), and AVX2 without FMA (not enabled
- * by "avx2") rounds every operation as SSE2 does (test_place: vector and
- * scalar paths of place_expf agree; the codes of an AVX2-only, an
- * SSE2-only and an -O0 build were compared bit for bit, docs/performance.md
- * section 8). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define PLACE_CLONES __attribute__((target_clones("avx2", "default")))
+ * or 2 doubles a vector) and with target("avx2,fma") (8 or 4); the one to
+ * run is chosen at load time by the CPU (place_simd, as rnn.c's kernels).
+ * The two give the same bits: every loop is element-wise or reduces into
+ * fixed lanes (below), the Makefile compiles place.o with
+ * -ffp-contract=off (no a * b + c fused behind the code's back), and the
+ * only fused operations, the fmaf of model/fastexp.h, round once on either
+ * path (test_place compares the codes of both builds bit for bit).  (GCC's
+ * target_clones is not used: its "arch=x86-64-v3" clone was not chosen on
+ * an AVX2 + FMA machine, and "avx2" alone has no FMA.) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PLACE_HAVE_FMA 1
+#define PLACE_FMA __attribute__((target("avx2,fma")))
 #else
-#define PLACE_CLONES
+#define PLACE_HAVE_FMA 0
+#define PLACE_FMA
 #endif
 
-/* The per-cell and per-pass functions are inlined into each clone. */
+static int place_fma_ = -1; /* -1: not chosen yet; 0: baseline; 1: AVX2 + FMA */
+
+static int place_cpu_fma_(void)
+{
+#if PLACE_HAVE_FMA
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+/* chosen before main (no race between threads that encode) */
+__attribute__((constructor)) static void place_simd_init_(void) { place_fma_ = place_cpu_fma_(); }
+
+int place_simd(int set)
+{
+    if (place_fma_ < 0) place_fma_ = place_cpu_fma_();
+    if (set == 0) place_fma_ = 0;
+    if (set > 0) place_fma_ = place_cpu_fma_();
+    return place_fma_;
+}
+
+/* The per-cell and per-pass functions are inlined into each build. */
 #define PLACE_INLINE static inline __attribute__((always_inline))
 
 /* exp(x) for x <= 0 in float, vectorisable at -O2 (the Makefile gives
@@ -52,8 +79,9 @@
  * 1e-9; the cut keeps every product of the normalisation, e * (1 / sum) >=
  * 1.6e-28 / 65536, out of the denormal range, whose arithmetic costs ~100
  * cycles a result on x86).  Measured max relative error against double exp
- * over [-64, 0]: 9.8e-8 (test_place.c checks < 2e-7 on 2^20 points). */
-static inline float place_expf(float x)
+ * over [-64, 0]: 7.6e-8 (9.8e-8 before fastexp's multiply-adds were fused;
+ * test_place.c checks < 2e-7 on 2^20 points). */
+PLACE_INLINE float place_expf(float x)
 {
     /* the zero on the bits (a float select does not vectorise at -O2: it
      * may trap): for x <= 0 a larger magnitude is a larger unsigned
@@ -69,9 +97,20 @@ static inline float place_expf(float x)
     return y;
 }
 
-PLACE_CLONES void place_expf_fill(const float *x, float *y, size_t n)
+PLACE_FMA static void place_expf_fill_fma_(const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] = place_expf(x[i]);
+}
+static void place_expf_fill_base_(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = place_expf(x[i]);
+}
+void place_expf_fill(const float *x, float *y, size_t n)
+{
+    if (place_fma_ > 0)
+        place_expf_fill_fma_(x, y, n);
+    else
+        place_expf_fill_base_(x, y, n);
 }
 
 enum { PLACE_BLOCK = 8 };  /* L: cells per vectorised block, lanes of the sums and minima */
@@ -110,8 +149,8 @@ PLACE_INLINE float cell_exp(double d2, double m, double g)
  *   a = (float)(g2 (d2 - m)),  e2 = exp(a),  e1 = e2 * e2 = exp(2 a)
  * 2a is exactly cell_exp's argument (float)(g1 (d2 - m)) (a factor of 2
  * commutes with rounding, outside the subnormal range), so e1 is the same
- * exp(2a) as cell_exp(d2, m, g1), with relative error <= 2 * 9.8e-8 +
- * 6e-8 = 2.6e-7 (the square's rounding; cell_exp's is 9.8e-8), and it
+ * exp(2a) as cell_exp(d2, m, g1), with relative error <= 2 * 7.6e-8 +
+ * 6e-8 = 2.1e-7 (the square's rounding; cell_exp's is 7.6e-8), and it
  * is 0 exactly where cell_exp's is: below 2a = -64, i.e. where a <
  * -32 (0xC2000000 is -32.0f; the test on the bits, as place_expf).  The
  * cut is applied to e2 before squaring: squares of e2 < 2^-63 are
@@ -362,13 +401,24 @@ PLACE_INLINE void encode_one(const PlaceCells *pc, double x, double y, float *co
     }
 }
 
-PLACE_CLONES void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)
+PLACE_FMA static void place_encode_fma_(const PlaceCells *pc, const float *pos, size_t n, float *code)
+{
+    for (size_t j = 0; j < n; j++) encode_one(pc, pos[2 * j], pos[2 * j + 1], code + j * (size_t)pc->P);
+}
+static void place_encode_base_(const PlaceCells *pc, const float *pos, size_t n, float *code)
+{
+    for (size_t j = 0; j < n; j++) encode_one(pc, pos[2 * j], pos[2 * j + 1], code + j * (size_t)pc->P);
+}
+void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)
 {
     if (pc->target == TARGET_CARTESIAN) {
         memcpy(code, pos, n * 2 * sizeof *code);
         return;
     }
-    for (size_t j = 0; j < n; j++) encode_one(pc, pos[2 * j], pos[2 * j + 1], code + j * (size_t)pc->P);
+    if (place_fma_ > 0)
+        place_encode_fma_(pc, pos, n, code);
+    else
+        place_encode_base_(pc, pos, n, code);
 }
 
 /* Order for top-k: larger value first, NaN as -inf, ties to the lower

@@ -48,16 +48,18 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D)
 /* Instruction sets of the element-wise kernels (rnn_impl.inc: the cell
  * step, the loss, the per-row backward).  Each is compiled twice on x86-64
  * with GCC: for the baseline (SSE2, 4 floats a vector) and with
- * target("avx2") (8), and RNN_FN(...) calls the one rnn_simd_avx2 chose at
- * load time (the CPU) or a test set.  The two give the same bits: every
- * loop is element-wise or sums into a fixed number of lanes (RNN_LANES_,
- * independent of the vector width), AVX2 does not enable FMA, and the
- * Makefile compiles rnn.o with -ffp-contract=off, so every operation is
- * rounded as written on either path (tests/test_fastmath.c runs the
- * networks on both and compares the bits). */
+ * target("avx2,fma") (8), and RNN_FN(...) calls the one rnn_simd_avx2 chose
+ * at load time (the CPU: AVX2 and FMA) or a test set.  The two give the
+ * same bits: every loop is element-wise or sums into a fixed number of
+ * lanes (RNN_LANES_, independent of the vector width), the Makefile
+ * compiles rnn.o with -ffp-contract=off, so no a * b + c is fused behind
+ * the code's back, and the only fused operations are the fmaf of
+ * model/fastexp.h, rounded once on either path (an instruction, or libm's
+ * fmaf); tests/test_fastmath.c runs the networks on both and compares the
+ * bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define RNN_HAVE_AVX2 1
-#define RNN_AVX2 __attribute__((target("avx2")))
+#define RNN_AVX2 __attribute__((target("avx2,fma")))
 #else
 #define RNN_HAVE_AVX2 0
 #define RNN_AVX2
@@ -70,7 +72,7 @@ static int rnn_cpu_avx2_(void)
 {
 #if RNN_HAVE_AVX2
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
 #else
     return 0;
 #endif

@@ -145,12 +145,17 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
              * direction, wrapped to [-pi, pi]:  a = wrap(h - (n + pi));
              * near a wall and heading towards it, turn parallel to it:
              * h += sign(a) (pi/2 - |a|), speed *= wall_slow */
-            double n;
-            double d = arena_wall(a, px, py, &n);
-            double aw = remainder(h - (n + TRAJ_PI), 2 * TRAJ_PI);
-            if (d < cfg->border_region && fabs(aw) < 0.5 * TRAJ_PI) {
-                h += (aw >= 0 ? 1.0 : -1.0) * (0.5 * TRAJ_PI - fabs(aw));
-                speed *= cfg->wall_slow;
+            /* (the wall's normal and the angle only inside the border
+             * region, where they are used: same values, no atan2 and
+             * remainder for the steps away from the walls) */
+            if (arena_wall(a, px, py, NULL) < cfg->border_region) {
+                double n;
+                arena_wall(a, px, py, &n);
+                double aw = remainder(h - (n + TRAJ_PI), 2 * TRAJ_PI);
+                if (fabs(aw) < 0.5 * TRAJ_PI) {
+                    h += (aw >= 0 ? 1.0 : -1.0) * (0.5 * TRAJ_PI - fabs(aw));
+                    speed *= cfg->wall_slow;
+                }
             }
             /* v_t = speed dt (cos h, sin h), reflected at a wall */
             float vx, vy;
