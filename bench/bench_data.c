@@ -3,7 +3,7 @@
  * positions and the B starts), hidden-state noise (rng_normal_fill);
  * and the codes' float exponential (place_expf_fill: model/fastexp.h, the
  * network's too), ns a value, in the build the CPU chose and, where the
- * library has place_simd, in the baseline build.
+ * library has simd_select, in the baseline build.
  *
  * Legend: B batch, T steps, N hidden (noise width), P place cells.
  *
@@ -39,9 +39,9 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Present from the fused exponential on (place.h); weak, so that this
- * file still links against an older libsweep.a. */
-extern int place_simd(int set) __attribute__((weak));
+/* Present from the fused exponential on (model/simd.h); weak, so that
+ * this file still links against an older libsweep.a. */
+extern int simd_select(int set) __attribute__((weak));
 
 /* CPU ns a value of place_expf_fill over 2^16 values in [-64, 0], best
  * of 5 rounds of `fills` fills; -1 if no memory. */
@@ -135,12 +135,12 @@ int main(int argc, char **argv)
     printf("B %d T %d N %d P %d %s: traj %.3f (cpu %.3f) ms, codes %.3f (cpu %.3f) ms, noise %.3f (cpu %.3f) ms\n", B, T,
            N, P, target == TARGET_DOG ? "dog" : "gaussian", m[0], m[1], m[2], m[3], m[4], m[5]);
     printf("exp (place_expf_fill, cpu ns a value): %.3f", exp_ns(200));
-    if (place_simd) {
-        int chosen = place_simd(-1);
+    if (simd_select) {
+        int chosen = simd_select(-1);
         if (chosen == 1) {
-            place_simd(0);
+            simd_select(0);
             printf(" (AVX2 + FMA build); baseline build %.3f", exp_ns(20));
-            place_simd(1);
+            simd_select(1);
         } else {
             printf(" (baseline build; no AVX2 + FMA here)");
         }

@@ -24,6 +24,7 @@
 
 #include "model/rng.h"
 #include "model/rnn.h"
+#include "model/simd.h"
 #include "testlib.h"
 
 enum { B = 3, T = 6, N = 37, D = 21 };
@@ -210,7 +211,7 @@ static double rel_err(const float *a, const double *b, size_t n)
 
 static void networks(Rng *r)
 {
-    const int have_avx2 = rnn_simd_avx2(1);
+    const int have_avx2 = simd_select(1);
     if (!have_avx2) printf("no AVX2 on this CPU: the baseline build only\n");
     size_t cap = 1 << 20;
     float *b0 = malloc(cap * sizeof(float)), *b1 = malloc(cap * sizeof(float));
@@ -219,9 +220,9 @@ static void networks(Rng *r)
             if (cell_gates(cell) > 0 && act == ACT_TANH) continue;
             Net w;
             net_make(&w, cell, act, cell % 2, r);
-            rnn_simd_avx2(0);
+            simd_select(0);
             size_t n0 = run_float(&w, b0);
-            rnn_simd_avx2(1);
+            simd_select(1);
             size_t n1 = run_float(&w, b1);
             TEST_CHECK(n0 == n1 && n0 <= cap && memcmp(b0, b1, n0 * sizeof(float)) == 0,
                        "cell %d act %d: the AVX2 and baseline builds differ", cell, act);
@@ -236,7 +237,7 @@ static void networks(Rng *r)
             TEST_CHECK(eh < 1e-5 && eg < 1e-4, "cell %d act %d: h rel. error %.3g, gradient %.3g", cell, act, eh, eg);
             net_free(&w);
         }
-    rnn_simd_avx2(1); /* back to the CPU's choice */
+    simd_select(1); /* back to the CPU's choice */
     free(b0), free(b1);
 }
 

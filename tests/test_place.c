@@ -10,6 +10,7 @@
 #include "model/arena.h"
 #include "base/config.h"
 #include "model/place.h"
+#include "model/simd.h"
 #include "model/rng.h"
 #include "testlib.h"
 
@@ -112,13 +113,13 @@ static void test_codes(int target, int shape, int P_cells, double surround)
     place_encode(&pc, pos, n, code);
     place_decode(&pc, code, n, dec);
     /* the baseline and the AVX2 + FMA builds give the same bits */
-    if (place_simd(-1) == 1) {
+    if (simd_select(-1) == 1) {
         float *code0 = malloc((size_t)n * P * sizeof *code0);
         TEST_CHECK(code0 != NULL, "alloc");
         if (code0) {
-            place_simd(0);
+            simd_select(0);
             place_encode(&pc, pos, n, code0);
-            place_simd(1);
+            simd_select(1);
             TEST_CHECK(memcmp(code0, code, (size_t)n * P * sizeof *code) == 0,
                        "%s: the AVX2 + FMA and baseline builds differ", name);
             free(code0);
@@ -243,14 +244,14 @@ static void test_expf(void)
         same &= memcmp(one, y + i, sizeof one) == 0;
     }
     TEST_CHECK(same, "place_expf: scalar and vector paths agree");
-    if (place_simd(-1) == 1) { /* and the baseline build, bit for bit */
+    if (simd_select(-1) == 1) { /* and the baseline build, bit for bit */
         same = 1;
-        place_simd(0);
+        simd_select(0);
         for (size_t i = 0; i < n + 8; i += 4099) {
             place_expf_fill(x + i, one, 1);
             same &= memcmp(one, y + i, sizeof one) == 0;
         }
-        place_simd(1);
+        simd_select(1);
         TEST_CHECK(same, "place_expf: the AVX2 + FMA and baseline builds agree");
     }
     free(x);
@@ -360,7 +361,7 @@ static void test_cartesian_and_errors(void)
 
 int main(void)
 {
-    if (place_simd(-1) != 1) printf("no AVX2 + FMA on this CPU: the baseline build only\n");
+    if (simd_select(-1) != 1) printf("no AVX2 + FMA on this CPU: the baseline build only\n");
     test_codes(TARGET_GAUSSIAN, ARENA_SQUARE, 0, 0);
     test_codes(TARGET_DOG, ARENA_SQUARE, 0, 0);
     test_codes(TARGET_GAUSSIAN, ARENA_TMAZE, 0, 0);

@@ -21,6 +21,7 @@
 #include "model/place.h"
 
 #include "model/fastexp.h"
+#include "model/simd.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -28,46 +29,16 @@
 #include <string.h>
 
 /* place_encode (the passes below, inlined into it) and place_expf_fill
- * are compiled twice on x86-64 with GCC: for the baseline (SSE2, 4 floats
- * or 2 doubles a vector) and with target("avx2,fma") (8 or 4); the one to
- * run is chosen at load time by the CPU (place_simd, as rnn.c's kernels).
- * The two give the same bits: every loop is element-wise or reduces into
- * fixed lanes (below), the Makefile compiles place.o with
- * -ffp-contract=off (no a * b + c fused behind the code's back), and the
- * only fused operations, the fmaf of model/fastexp.h, round once on either
- * path (test_place compares the codes of both builds bit for bit).  (GCC's
- * target_clones is not used: its "arch=x86-64-v3" clone was not chosen on
- * an AVX2 + FMA machine, and "avx2" alone has no FMA.) */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PLACE_HAVE_FMA 1
-#define PLACE_FMA __attribute__((target("avx2,fma")))
-#else
-#define PLACE_HAVE_FMA 0
-#define PLACE_FMA
-#endif
-
-static int place_fma_ = -1; /* -1: not chosen yet; 0: baseline; 1: AVX2 + FMA */
-
-static int place_cpu_fma_(void)
-{
-#if PLACE_HAVE_FMA
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-#else
-    return 0;
-#endif
-}
-
-/* chosen before main (no race between threads that encode) */
-__attribute__((constructor)) static void place_simd_init_(void) { place_fma_ = place_cpu_fma_(); }
-
-int place_simd(int set)
-{
-    if (place_fma_ < 0) place_fma_ = place_cpu_fma_();
-    if (set == 0) place_fma_ = 0;
-    if (set > 0) place_fma_ = place_cpu_fma_();
-    return place_fma_;
-}
+ * are compiled for the baseline (SSE2, 4 floats or 2 doubles a vector)
+ * and with SIMD_FMA (AVX2 + FMA, 8 or 4); simd_fma_ says which runs
+ * (model/simd.h, as for rnn.c's kernels).  The two give the same bits:
+ * every loop is element-wise or reduces into fixed lanes (below), the
+ * Makefile compiles place.o with -ffp-contract=off (no a * b + c fused
+ * behind the code's back), and the only fused operations, the fmaf of
+ * model/fastexp.h, round once on either build (test_place compares the
+ * codes of both builds bit for bit).  (GCC's target_clones is not used:
+ * its "arch=x86-64-v3" clone was not chosen on an AVX2 + FMA machine, and
+ * "avx2" alone has no FMA.) */
 
 /* The per-cell and per-pass functions are inlined into each build. */
 #define PLACE_INLINE static inline __attribute__((always_inline))
@@ -97,7 +68,7 @@ PLACE_INLINE float place_expf(float x)
     return y;
 }
 
-PLACE_FMA static void place_expf_fill_fma_(const float *x, float *y, size_t n)
+SIMD_FMA static void place_expf_fill_fma_(const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] = place_expf(x[i]);
 }
@@ -107,7 +78,7 @@ static void place_expf_fill_base_(const float *x, float *y, size_t n)
 }
 void place_expf_fill(const float *x, float *y, size_t n)
 {
-    if (place_fma_ > 0)
+    if (simd_fma_ > 0)
         place_expf_fill_fma_(x, y, n);
     else
         place_expf_fill_base_(x, y, n);
@@ -401,7 +372,7 @@ PLACE_INLINE void encode_one(const PlaceCells *pc, double x, double y, float *co
     }
 }
 
-PLACE_FMA static void place_encode_fma_(const PlaceCells *pc, const float *pos, size_t n, float *code)
+SIMD_FMA static void place_encode_fma_(const PlaceCells *pc, const float *pos, size_t n, float *code)
 {
     for (size_t j = 0; j < n; j++) encode_one(pc, pos[2 * j], pos[2 * j + 1], code + j * (size_t)pc->P);
 }
@@ -415,7 +386,7 @@ void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)
         memcpy(code, pos, n * 2 * sizeof *code);
         return;
     }
-    if (place_fma_ > 0)
+    if (simd_fma_ > 0)
         place_encode_fma_(pc, pos, n, code);
     else
         place_encode_base_(pc, pos, n, code);

@@ -65,12 +65,8 @@ void place_encode(const PlaceCells *pc, const float *pos, size_t n, float *code)
 void place_expf_fill(const float *x, float *y, size_t n);
 
 /* place_encode and place_expf_fill exist for two instruction sets on
- * x86-64, the baseline and AVX2 + FMA, with the same bits (place.c).
- * place_simd(-1) returns which one runs (1 AVX2 + FMA, 0 baseline; chosen
- * by the CPU at load time); set 0 forces the baseline, 1 AVX2 + FMA if the
- * CPU has it (tests).  Not thread-safe against encodes running at the same
- * time. */
-int place_simd(int set);
+ * x86-64, the baseline and AVX2 + FMA, with the same bits; model/simd.h
+ * says which runs (simd_select). */
 
 /* pos (n, 2) = decoded position of each output row out (n, D). */
 void place_decode(const PlaceCells *pc, const float *out, size_t n, float *pos);

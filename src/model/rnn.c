@@ -17,6 +17,7 @@
 #include "model/rnn.h"
 
 #include "model/fastexp.h"
+#include "model/simd.h"
 
 #include <assert.h>
 #include <cblas.h>
@@ -46,48 +47,17 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D)
 }
 
 /* Instruction sets of the element-wise kernels (rnn_impl.inc: the cell
- * step, the loss, the per-row backward).  Each is compiled twice on x86-64
- * with GCC: for the baseline (SSE2, 4 floats a vector) and with
- * target("avx2,fma") (8), and RNN_FN(...) calls the one rnn_simd_avx2 chose
- * at load time (the CPU: AVX2 and FMA) or a test set.  The two give the
- * same bits: every loop is element-wise or sums into a fixed number of
- * lanes (RNN_LANES_, independent of the vector width), the Makefile
- * compiles rnn.o with -ffp-contract=off, so no a * b + c is fused behind
- * the code's back, and the only fused operations are the fmaf of
- * model/fastexp.h, rounded once on either path (an instruction, or libm's
- * fmaf); tests/test_fastmath.c runs the networks on both and compares the
- * bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RNN_HAVE_AVX2 1
-#define RNN_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define RNN_HAVE_AVX2 0
-#define RNN_AVX2
-#endif
+ * step, the loss, the per-row backward): each is compiled for the baseline
+ * and with SIMD_FMA (AVX2 + FMA), and RNN_FN(...) calls the one simd_fma_
+ * says (model/simd.h: chosen from the CPU at load time, or by a test).
+ * The two give the same bits: every loop is element-wise or sums into a
+ * fixed number of lanes (RNN_LANES_, independent of the vector width), the
+ * Makefile compiles rnn.o with -ffp-contract=off, so no a * b + c is fused
+ * behind the code's back, and the only fused operations are the fmaf of
+ * model/fastexp.h, rounded once on either build (an instruction, or
+ * libm's fmaf); tests/test_fastmath.c runs the networks on both and
+ * compares the bits. */
 #define RNN_INL static inline __attribute__((always_inline))
-
-static int rnn_avx2_ = -1; /* -1: not chosen yet; 0: baseline; 1: avx2 */
-
-static int rnn_cpu_avx2_(void)
-{
-#if RNN_HAVE_AVX2
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-#else
-    return 0;
-#endif
-}
-
-/* chosen before main (no race between threads that create networks) */
-__attribute__((constructor)) static void rnn_simd_init_(void) { rnn_avx2_ = rnn_cpu_avx2_(); }
-
-int rnn_simd_avx2(int set)
-{
-    if (rnn_avx2_ < 0) rnn_avx2_ = rnn_cpu_avx2_();
-    if (set == 0) rnn_avx2_ = 0;
-    if (set > 0) rnn_avx2_ = rnn_cpu_avx2_();
-    return rnn_avx2_;
-}
 
 /* exp(x) for x <= 0 (the softmax of the loss takes B T D of them per
  * step; a softmax term below exp(-87) is 0 next to the row maximum's
@@ -187,7 +157,7 @@ RNN_INL void rnn_fill_body_(int which, const float *restrict x, float *restrict 
     else
         for (size_t i = 0; i < n; i++) y[i] = rnn_tanhf_(x[i]);
 }
-RNN_AVX2 static void rnn_fill_avx2_(int which, const float *restrict x, float *restrict y, size_t n)
+SIMD_FMA static void rnn_fill_avx2_(int which, const float *restrict x, float *restrict y, size_t n)
 {
     rnn_fill_body_(which, x, y, n);
 }
@@ -198,7 +168,7 @@ static void rnn_fill_base_(int which, const float *restrict x, float *restrict y
 int rnn_mathf_fill(int which, int avx2, const float *x, float *y, size_t n)
 {
     if (which < 0 || which > 2) return -1;
-    if (avx2 && !rnn_cpu_avx2_()) return -1;
+    if (avx2 && !simd_cpu_fma()) return -1;
     if (avx2)
         rnn_fill_avx2_(which, x, y, n);
     else

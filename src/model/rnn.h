@@ -116,13 +116,9 @@ void rnn_config_from_task(RnnConfig *rc, const TaskConfig *cfg, int D);
 #undef RNN_FN
 
 /* The float network's element-wise kernels (the cell step, the loss, the
- * backward's per-row loops) exist for two instruction sets on x86-64:
- * the baseline (SSE2) and AVX2 + FMA, with the same bits (rnn.c).
- * rnn_simd_avx2(-1) returns which one runs (1 AVX2, 0 baseline; chosen by
- * the CPU at load time); set 0 forces the baseline, 1 AVX2 if the CPU has
- * it (tests: both must give the same bits).  Not thread-safe against
- * networks running at the same time. */
-int rnn_simd_avx2(int set);
+ * backward's per-row loops) exist for two instruction sets on x86-64, the
+ * baseline (SSE2) and AVX2 + FMA, with the same bits; model/simd.h says
+ * which runs (simd_select). */
 
 /* The float network's own exp, sigmoid and tanh (rnn.c), over arrays, for
  * the tests: which 0 y = exp(x) (x <= 0), 1 sigmoid(x), 2 tanh(x); avx2 1
