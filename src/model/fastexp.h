@@ -6,7 +6,7 @@
  * written as fmaf: one rounding each, an FMA instruction in the AVX2 + FMA
  * build (and on aarch64), libm's correctly rounded fmaf elsewhere (scalar,
  * slow: the x86-64 baseline is for CPUs without FMA, from before 2013), so
- * every build gives the same bits.  Ten of its 28 operations were
+ * every build gives the same bits.  20 of its ~28 operations were ten
  * multiply-add pairs; fused, it is ~1.8x cheaper in the AVX2 build (and
  * ~16x dearer in the baseline: docs/performance.md section 8, "The
  * exponential fused").
