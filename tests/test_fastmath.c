@@ -212,7 +212,7 @@ static double rel_err(const float *a, const double *b, size_t n)
 static void networks(Rng *r)
 {
     const int have_avx2 = simd_select(1);
-    if (!have_avx2) printf("no AVX2 on this CPU: the baseline build only\n");
+    if (!have_avx2) printf("no AVX2 + FMA on this CPU: the baseline build only\n");
     size_t cap = 1 << 20;
     float *b0 = malloc(cap * sizeof(float)), *b1 = malloc(cap * sizeof(float));
     for (int cell = 0; cell < CELL_COUNT; cell++)
