@@ -49,7 +49,7 @@ ALL_CPPFLAGS  := -Isrc -D_XOPEN_SOURCE=700 $(PKG_CFLAGS) $(CPPFLAGS)
 CORE_CPPFLAGS := -Isrc -D_XOPEN_SOURCE=700 $(CORE_PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS    := -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS   := $(LDFLAGS) $(SAN_FLAGS)
-LIBS          := $(PKG_LIBS) -lm
+LIBS          := $(PKG_LIBS) -lm -pthread
 
 # Layers, lowest first (docs/design.md): each may include only headers of
 # its own and lower layers (tests/t_layers.sh checks the includes).

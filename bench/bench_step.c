@@ -12,7 +12,8 @@
  *              (128,256) (512,512) (1024,512) (4096,512), B 200, T 20,
  *              leaky relu, cross-entropy place-cell loss
  *   bench_step --task [--N ..] [--P ..] [--target dog] [--steps 20]
- *              [--reps 10] [--threads 1] [--set key=value ...]
+ *              [--reps 10] [--threads 1] [--data-thread off|on]
+ *              [--set key=value ...]
  *              one whole task_run (train.h) at default settings except
  *              those given (--set key=value for any other numeric
  *              setting), timed by phase (TaskHooks.times: data, step,
@@ -21,7 +22,10 @@
  *              the split, the bound = steps x the sgemm-only time of one
  *              training step and task / bound, and the peak RSS (VmHWM,
  *              reset before the task) against parameters + gradients +
- *              Adam + the BPTT cache.
+ *              Adam + the BPTT cache.  --data-thread on: the training
+ *              batches made one step ahead by a second thread
+ *              (TaskHooks.data_thread; task/feed.h): compare the wall
+ *              ratio then, the cpu one counts both threads.
  *
  * What is timed (docs/performance.md):
  *   step    rnn_forward + rnn_backward + adam_step on a batch made once
@@ -168,6 +172,7 @@ typedef struct Opt {
     int B, T, N, P, cell, act, target, threads, reps, warmup, steps;
     double noise;
     int table, task, tsv;
+    int data_thread; /* DataThread (config.h), task mode */
     int n_set;
     const char *set[32]; /* --set key=value (task mode) */
 } Opt;
@@ -186,7 +191,7 @@ static void usage(void)
             "                  [--reps n] [--warmup n] [--noise sigma] [--format md|tsv]\n"
             "       bench_step --table [--format md|tsv]\n"
             "       bench_step --task [--N n] [--P n] [--target name] [--steps n] [--reps n] [--threads n]\n"
-            "                  [--set key=value ...] [--format md|tsv]\n");
+            "                  [--data-thread off|on] [--set key=value ...] [--format md|tsv]\n");
     exit(2);
 }
 
@@ -194,7 +199,7 @@ static int parse(Opt *o, int argc, char **argv)
 {
     *o = (Opt){.B = 200, .T = 20, .N = 512, .P = 512, .cell = CELL_LEAKY, .act = ACT_RELU, .target = TARGET_GAUSSIAN,
                .threads = 1,
-               .reps = 10, .warmup = 2, .steps = 20, .noise = 0.0};
+               .reps = 10, .warmup = 2, .steps = 20, .noise = 0.0, .data_thread = DATA_THREAD_OFF};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -233,6 +238,10 @@ static int parse(Opt *o, int argc, char **argv)
             o->table = 1;
         } else if (strcmp(a, "--task") == 0) {
             o->task = 1;
+        } else if (strcmp(a, "--data-thread") == 0 && v) {
+            if ((o->data_thread = enum_index(config_data_thread_names, v)) < 0 || o->data_thread == DATA_THREAD_AUTO)
+                usage();
+            i++;
         } else if (strcmp(a, "--set") == 0 && v && o->n_set < 32) {
             o->set[o->n_set++] = v;
             i++;
@@ -478,7 +487,7 @@ static int bench_task(const Opt *o)
     if (result_alloc(&res, &cfg) != 0) return -1;
     TaskTimes tt;
     memset(&tt, 0, sizeof tt);
-    TaskHooks hooks = {.times = &tt};
+    TaskHooks hooks = {.times = &tt, .data_thread = o->data_thread};
     double l0 = 0, l1 = 0;
     FILE *la = fopen("/proc/loadavg", "r");
     if (la) {
@@ -527,19 +536,21 @@ static int bench_task(const Opt *o)
         printf("N\tP\ttarget\tsteps\tratemap_traj\ttask_wall_s\ttask_cpu_s");
         for (int p = 0; p < TASK_N_PHASES; p++) printf("\t%s_wall_s\t%s_cpu_s", phase_name[p], phase_name[p]);
         printf("\tsgemm_step_ms\tsgemm_step_cpu_ms\tstep_alone_cpu_ms\tbound_cpu_s\tratio_cpu\tratio_wall\t"
-               "hwm_mb\tmodel_mb\tmem_ratio\tload0\tload1\n");
+               "hwm_mb\tmodel_mb\tmem_ratio\tload0\tload1\tdata_thread\tdata_thread_cpu_s\n");
         printf("%d\t%d\t%s\t%d\t%d\t%.3f\t%.3f", cfg.hidden, cfg.n_place, config_enum_TARGET[cfg.target], cfg.steps,
                cfg.ratemap_trajectories, task_w, task_c);
         for (int p = 0; p < TASK_N_PHASES; p++) printf("\t%.3f\t%.3f", tt.wall[p], tt.cpu[p]);
-        printf("\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\n", sg_w * 1e3, sg_c * 1e3,
-               st_c * 1e3, bound_c, task_c / bound_c, task_w / bound_w, (hwm1 - hwm0) / 1024.0,
-               (params_b + cache_train_b) / 1048576.0, mem_ratio, l0, l1);
+        printf("\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%.3f\n", sg_w * 1e3,
+               sg_c * 1e3, st_c * 1e3, bound_c, task_c / bound_c, task_w / bound_w, (hwm1 - hwm0) / 1024.0,
+               (params_b + cache_train_b) / 1048576.0, mem_ratio, l0, l1, config_data_thread_names[o->data_thread],
+               tt.data_thread_cpu);
         return 0;
     }
     printf("bench_step --task: %s, N %d, P %d (%s), B %d, T %d, %d steps, %d rate-map trajectories, %d shuffles, "
-           "replay %s, threads %d; load average %.2f before, %.2f after\n\n",
+           "replay %s, threads %d, data thread %s; load average %.2f before, %.2f after\n\n",
            when, cfg.hidden, cfg.n_place, config_enum_TARGET[cfg.target], cfg.batch, cfg.seq_len, cfg.steps,
-           cfg.ratemap_trajectories, cfg.null_shuffles, cfg.replay ? "on" : "off", cfg.threads, l0, l1);
+           cfg.ratemap_trajectories, cfg.null_shuffles, cfg.replay ? "on" : "off", cfg.threads,
+           config_data_thread_names[o->data_thread], l0, l1);
     printf("| phase | wall s | cpu s | share of cpu | cpu ms per training step |\n|---|---|---|---|---|\n");
     for (int p = 0; p < TASK_N_PHASES; p++)
         printf("| %s | %.3f | %.3f | %.1f%% | %.3f |\n", phase_name[p], tt.wall[p], tt.cpu[p],
@@ -551,6 +562,10 @@ static int bench_task(const Opt *o)
            sg_w * 1e3, sg_c * 1e3, st_c * 1e3, so.reps);
     printf("bound = %d steps x sgemm-only = %.3f s (cpu %.3f)\n", cfg.steps, bound_w, bound_c);
     printf("task / bound: %.3f (cpu %.3f)\n", task_w / bound_w, task_c / bound_c);
+    if (o->data_thread == DATA_THREAD_ON)
+        printf("data thread: %.3f s cpu making batches (%.3f ms a step); the data row is the training loop's wait "
+               "for them\n",
+               tt.data_thread_cpu, cfg.steps > 0 ? 1e3 * tt.data_thread_cpu / cfg.steps : 0.0);
     printf("memory: VmHWM %.1f MB (%s%.1f MB before the task; RSS %.1f MB after it freed), model (params + grads "
            "+ Adam + BPTT cache) %.1f MB, (HWM - before) / model = %.2f\n",
            hwm1 / 1024.0, hwm_reset ? "reset to " : "not reset: ", hwm0 / 1024.0, rss_left / 1024.0,

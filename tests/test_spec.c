@@ -176,6 +176,10 @@ static void test_bad(void)
         {"train:\n  stop_grace: soon\n", "train.stop_grace: expected a number of seconds >= 0", 2, 15},
         {"train:\n  checkpoint_every: 5\n  checkpoint_every: 6\n", "train.checkpoint_every: duplicate key (first given at 2:3)", 3, 3},
         {"sweep:\n  checkpoint_every: [60, 120]\n", "sweep.checkpoint_every: 'checkpoint_every' is a run setting (train section), not an axis", 2, 3},
+        {"train:\n  data_thread: yes\n", "train.data_thread: expected 'auto', 'off' or 'on', got yes", 2, 16},
+        {"train:\n  data_thread: [on]\n", "train.data_thread: expected a string", 2, 16},
+        {"train:\n  data_thread: on\n  data_thread: off\n", "train.data_thread: duplicate key (first given at 2:3)", 3, 3},
+        {"sweep:\n  data_thread: [on, off]\n", "sweep.data_thread: 'data_thread' is a run setting (train section), not an axis", 2, 3},
         {"sweep_seed: -1\n", "sweep_seed: expected an integer in [0, 2^64 - 1], got \"-1\"", 1, 13},
         {"sweep:\n  tau: [0.1, 0.1]\n", "sweep.tau: duplicate value 0.1 (also at 2:9)", 2, 14},
         {"place:\n  n_place: 2\n", "place.n_place: decode_k (3) must not exceed n_place (2)", 2, 12},
@@ -371,7 +375,7 @@ static void test_hash(void)
         /* output, name and description do not change results */
         "name: other\ndescription: words\noutput:\n  file: x.h5\n  time_limit: 60\n  progress_every: 2\n  sync: none\n"
         "model:\n  hidden: 64\n  activation: tanh\n  cell: leaky\n"
-        "train:\n  lr: 0.001\n  steps: 100\n  checkpoint_every: 60\n  stop_grace: 30\n"
+        "train:\n  lr: 0.001\n  steps: 100\n  checkpoint_every: 60\n  stop_grace: 30\n  data_thread: on\n"
         "eval:\n  eval_noise: [0, 0.01]\n"
         "sweep:\n  tau: [0.05, 0.1]\n  seed: {range: [0, 3]}\n  noise: {uniform: [0, 0.01], samples: 2}\n",
         /* a default written out is the default */
@@ -386,6 +390,8 @@ static void test_hash(void)
         if (rc == 0) {
             TEST_CHECK(strcmp(s.hash, s0.hash) == 0, "same %d: hash changed", i);
             TEST_CHECK(s.sync == (i == 1 ? 0 : 1), "same %d: output.sync read as %d", i, s.sync);
+            TEST_CHECK(s.data_thread == (i == 1 ? DATA_THREAD_ON : DATA_THREAD_AUTO), "same %d: train.data_thread read as %d",
+                       i, s.data_thread);
             TEST_CHECK(s.n_tasks == s0.n_tasks && memcmp(s.tasks, s0.tasks, (size_t)s.n_tasks * sizeof *s.tasks) == 0,
                        "same %d: same tasks in the same order", i);
         }

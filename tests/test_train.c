@@ -1,6 +1,6 @@
 /* test_train.c -- task_run: learning, determinism, divergence, stop flag,
  * targets, cell types, rate-map selection, replay stage, unit classes and
- * snapshots, checkpoints, task_cost.
+ * snapshots, checkpoints, the data thread, task_cost.
  *
  * Dimensions: N hidden, L logged points, S evaluation noise levels,
  * E evaluation steps, G rate-map bins per side, K snapshots, C classes.
@@ -736,6 +736,7 @@ typedef struct Saved {
     int steps_done;
     int stop_at;              /* tick: stop once this many steps are done (-1: never) */
     volatile int stop;
+    int data_thread;          /* TaskHooks.data_thread of the next segment */
 } Saved;
 
 static int save_hook(void *ctx, const TaskState *st, const TaskResult *res)
@@ -789,7 +790,8 @@ static int run_segment(const TaskConfig *c, TaskResult *r, Saved *s, int stop_at
     s->stop = 0;
     s->stop_at = stop_at;
     TaskHooks h = {.ctx = s, .stop = &s->stop, .save = save_hook, .checkpoint_every = every,
-                   .resume = s->have ? &resume : NULL, .tick = tick_hook, .tick_every = 0};
+                   .resume = s->have ? &resume : NULL, .tick = tick_hook, .tick_every = 0,
+                   .data_thread = s->data_thread};
     int rc = task_run(c, r, &h);
     task_state_free(&resume);
     return rc;
@@ -824,18 +826,24 @@ static int same_result(const TaskResult *a, const TaskResult *b)
            same_floats(a->snap_frac, b->snap_frac, GRIDCLASS_N * (size_t)a->n_snap);
 }
 
+/* The checkpoint test's task: noise, a null, saved maps, snapshots. */
+static void checkpoint_config(TaskConfig *c)
+{
+    smoke_config(c);
+    c->steps = 120;
+    c->log_every = 25;
+    c->noise = 0.01;              /* the noise stream must resume too */
+    c->null_shuffles = 20;
+    c->save_ratemaps = SAVE_TOP;
+    c->save_top_k = 4;
+    c->snapshot_every = 30;       /* snapshots at 0, 30, 60, 90, 120: the curves must resume too */
+    c->snapshot_trajectories = 20;
+}
+
 static void test_checkpoint(void)
 {
     TaskConfig c;
-    smoke_config(&c);
-    c.steps = 120;
-    c.log_every = 25;
-    c.noise = 0.01;              /* the noise stream must resume too */
-    c.null_shuffles = 20;
-    c.save_ratemaps = SAVE_TOP;
-    c.save_top_k = 4;
-    c.snapshot_every = 30;       /* snapshots at 0, 30, 60, 90, 120: the curves must resume too */
-    c.snapshot_trajectories = 20;
+    checkpoint_config(&c);
     TaskResult ref, a, b, d, e;
     int rr = run(&c, &ref, NULL);
     TEST_CHECK(rr == 0 && ref.status == TASK_DONE, "reference rc %d status %d", rr, ref.status);
@@ -897,6 +905,68 @@ static void test_checkpoint(void)
     result_free(&k);
 }
 
+/* ---- the data thread: the same results, stopped and resumed too ------ */
+
+static void test_data_thread(void)
+{
+    /* who decides: ON, or AUTO with a spare core */
+    TaskConfig c;
+    checkpoint_config(&c);
+    c.threads = 1;
+    TaskHooks p = {.data_thread = DATA_THREAD_AUTO, .cores = 2};
+    TEST_CHECK(task_data_thread_on(&p, &c) == 1, "auto, 2 cores, 1 thread: no data thread");
+    p.cores = 1;
+    TEST_CHECK(task_data_thread_on(&p, &c) == 0, "auto, 1 core: a data thread");
+    p.cores = 0;
+    TEST_CHECK(task_data_thread_on(&p, &c) == 0, "auto, cores unknown: a data thread");
+    c.threads = 2;
+    p.cores = 2;
+    TEST_CHECK(task_data_thread_on(&p, &c) == 0, "auto, 2 cores for 2 OpenBLAS threads: a data thread");
+    p.data_thread = DATA_THREAD_ON;
+    p.cores = 1;
+    TEST_CHECK(task_data_thread_on(&p, &c) == 1, "on: no data thread");
+    p.data_thread = DATA_THREAD_OFF;
+    p.cores = 64;
+    TEST_CHECK(task_data_thread_on(&p, &c) == 0, "off: a data thread");
+    TEST_CHECK(task_data_thread_on(NULL, &c) == 0, "no hooks: a data thread");
+
+    /* one run each way: the same numbers */
+    checkpoint_config(&c);
+    TaskResult ref, th, a, b, d;
+    int rr = run(&c, &ref, NULL);
+    TEST_CHECK(rr == 0 && ref.status == TASK_DONE, "in line: rc %d status %d", rr, ref.status);
+    TaskTimes tt;
+    memset(&tt, 0, sizeof tt);
+    TaskHooks h = {.data_thread = DATA_THREAD_ON, .times = &tt};
+    int rt = run(&c, &th, &h);
+    TEST_CHECK(rt == 0 && th.status == TASK_DONE, "data thread: rc %d status %d: %s", rt, th.status, th.message);
+    TEST_CHECK(same_result(&th, &ref), "data thread: results differ from the batches made in line");
+    TEST_CHECK(tt.data_thread_cpu > 0, "data thread: it made no batch (%g s)", tt.data_thread_cpu);
+
+    /* stopped with the thread, resumed in line, stopped, resumed with the
+     * thread: one uninterrupted run */
+    Saved s;
+    memset(&s, 0, sizeof s);
+    s.data_thread = DATA_THREAD_ON;
+    int r1 = run_segment(&c, &a, &s, 37, 0);
+    TEST_CHECK(r1 == 0 && a.status == TASK_PENDING && s.st.step == 37, "thread, first stop: rc %d step %d", r1,
+               s.st.step);
+    s.data_thread = DATA_THREAD_OFF;
+    int r2 = run_segment(&c, &b, &s, 75, 0);
+    TEST_CHECK(r2 == 0 && b.status == TASK_PENDING && s.st.step == 75, "in line, second stop: rc %d step %d", r2,
+               s.st.step);
+    s.data_thread = DATA_THREAD_ON;
+    int r3 = run_segment(&c, &d, &s, -1, 0);
+    TEST_CHECK(r3 == 0 && d.status == TASK_DONE && same_result(&d, &ref),
+               "stopped and resumed with and without the thread: rc %d, results differ", r3);
+    task_state_free(&s.st);
+    result_free(&ref);
+    result_free(&th);
+    result_free(&a);
+    result_free(&b);
+    result_free(&d);
+}
+
 int main(void)
 {
     test_learning();
@@ -910,5 +980,6 @@ int main(void)
     test_failures_and_cost();
     test_classes();
     test_checkpoint();
+    test_data_thread();
     return test_summary("test_train");
 }

@@ -16,6 +16,7 @@ const char *const config_enum_TARGET[] = {"gaussian", "dog", "cartesian", NULL};
 const char *const config_enum_INPUT[] = {"velocity", "speed_heading", NULL};
 const char *const config_enum_SCORE[] = {"mean_diff", "min_max", NULL};
 const char *const config_enum_SAVE[] = {"none", "all", "top", NULL};
+const char *const config_data_thread_names[] = {"auto", "off", "on", NULL};
 
 #define SETTING_KIND_INT KIND_INT, NULL
 #define SETTING_KIND_REAL KIND_REAL, NULL

@@ -33,6 +33,16 @@ typedef enum { TARGET_GAUSSIAN = 0, TARGET_DOG, TARGET_CARTESIAN, TARGET_COUNT }
 typedef enum { INPUT_VELOCITY = 0, INPUT_SPEED_HEADING, INPUT_COUNT } InputCode;
 typedef enum { SCORE_MEAN_DIFF = 0, SCORE_MIN_MAX, SCORE_COUNT } ScoreVariant;
 typedef enum { SAVE_NONE = 0, SAVE_ALL, SAVE_TOP, SAVE_COUNT } SaveMaps;
+/* Who makes a task's training batches (task/feed.h): the run setting
+ * train.data_thread (spec.h; not a TaskConfig field: it changes no result)
+ * and TaskHooks.data_thread (task/train.h). */
+typedef enum {
+    DATA_THREAD_AUTO = 0, /* a second thread when the task has a spare core (task_data_thread_on) */
+    DATA_THREAD_OFF,      /* in line, between two steps */
+    DATA_THREAD_ON,       /* a second thread, one batch ahead */
+    DATA_THREAD_COUNT
+} DataThread;
+extern const char *const config_data_thread_names[]; /* "auto", "off", "on", NULL */
 
 /* NULL-terminated name lists, indexed by the enums above. */
 extern const char *const config_enum_ACT[];

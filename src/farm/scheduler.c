@@ -372,6 +372,8 @@ int sched_run(const Spec *spec, H5Out *out, const int *todo, int n_todo, const S
                 .checkpoint_every = opt->checkpoint_every,
                 .stop_grace = opt->stop_grace,
                 .drain_at = opt->time_limit > 0 ? opt->t0 + opt->time_limit : 0,
+                .data_thread = spec->data_thread,
+                .cores = worker_cores(comm),
                 .id = -1,
                 .steps = 0,
                 .row = -1,

@@ -1,10 +1,13 @@
 /* worker.c -- a worker: runs the rows rank 0 hands it and writes them. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "farm/worker.h"
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/result.h"
 #include "io/check.h"
@@ -139,7 +142,16 @@ int worker_run_row(Worker *w, const Spec *spec, H5Out *out, int row, double *wal
                        .checkpoint_every = w->checkpoint_every,
                        .resume = NULL,
                        .tick = on_tick,
-                       .tick_every = WORKER_TICK_S};
+                       .tick_every = WORKER_TICK_S,
+                       .data_thread = w->data_thread,
+                       .cores = w->cores};
+    if (!w->thread_logged && task_data_thread_on(&hooks, cfg)) {
+        sweep_log("rank %d: training batches made one step ahead by a second thread (train.data_thread %s, %d "
+                  "core%s, %d OpenBLAS thread%s)",
+                  w->rank, config_data_thread_names[w->data_thread], w->cores, w->cores == 1 ? "" : "s",
+                  cfg->threads, cfg->threads == 1 ? "" : "s");
+        w->thread_logged = 1;
+    }
     if (result_alloc(&res, cfg) < 0) {
         memset(&res, 0, sizeof res);
         res.status = TASK_FAILED;
@@ -227,4 +239,29 @@ void worker_run(Worker *w, const Spec *spec, H5Out *out)
         rep.ckpt_step = st == TASK_PENDING ? w->ckpt_step : -1;
         rep.wall_s = wall;
     }
+}
+
+int worker_cores(MPI_Comm comm)
+{
+    int rank, mine = 1;
+    CHECK_MPI(MPI_Comm_rank(comm, &rank));
+#ifdef __linux__
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) mine = CPU_COUNT(&set);
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    MPI_Comm node;
+    CHECK_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
+    int local = 1, sum = mine;
+    CHECK_MPI(MPI_Comm_size(node, &local));
+    CHECK_MPI(MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, node));
+    CHECK_MPI(MPI_Comm_free(&node));
+    /* masks that overlap (ranks not bound, or bound to shared sets): an
+     * even share of the node */
+    if (online > 0 && sum > online) {
+        long share = online / local;
+        if (share < mine) mine = (int)share;
+    }
+    return mine > 1 ? mine : 1;
 }

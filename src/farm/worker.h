@@ -65,6 +65,8 @@ typedef struct Worker {
     double checkpoint_every;    /* seconds of training between checkpoints (> 0 with ckpt_dir) */
     double stop_grace;          /* a drained task needing longer than this is checkpointed and stopped */
     double drain_at;            /* MPI_Wtime() at which a drain begins (the time limit), 0 = never */
+    int data_thread;            /* train.data_thread (DataThread), passed to task_run (TaskHooks) */
+    int cores;                  /* CPU cores of this rank (worker_cores), passed to task_run */
     /* private: the row running */
     int id, steps, row;
     const TaskConfig *cfg;
@@ -75,6 +77,7 @@ typedef struct Worker {
     int steps_now;              /* steps it has now */
     int ckpt_step;              /* step of its newest checkpoint, -1 if none */
     int ckpt_warned;            /* a failed save was logged (once per row) */
+    int thread_logged;          /* the data thread's first use was logged (once per rank) */
     double last_report;         /* MPI_Wtime() of its last MSG_REPORT_STEPS */
 } Worker;
 
@@ -90,5 +93,13 @@ int worker_run_row(Worker *w, const Spec *spec, H5Out *out, int row, double *wal
  * this rank its quit; pairs with the scheduling loop of rank 0
  * (sched_run).  Fatal on an MPI error or a protocol violation. */
 void worker_run(Worker *w, const Spec *spec, H5Out *out);
+
+/* The CPU cores this rank may use: its affinity mask (sched_getaffinity),
+ * or, where the masks of the node's ranks overlap (ranks not bound to
+ * cores), the node's CPUs over its ranks; at least 1.  With more cores than
+ * a task's OpenBLAS threads, train.data_thread auto makes the task's
+ * training batches in a second thread (TaskHooks, task/train.h).
+ * Collective over comm. */
+int worker_cores(MPI_Comm comm);
 
 #endif

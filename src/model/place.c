@@ -313,6 +313,27 @@ fail:
     return -1;
 }
 
+int place_copy(PlaceCells *dst, const PlaceCells *src)
+{
+    *dst = *src;
+    dst->centres = dst->work = NULL;
+    dst->d2 = NULL;
+    dst->top = NULL;
+    if (src->P == 0) return 0;
+    size_t P = (size_t)src->P;
+    dst->centres = malloc(P * 2 * sizeof *dst->centres);
+    dst->work = malloc(P * 4 * sizeof *dst->work);
+    dst->d2 = malloc(P * sizeof *dst->d2);
+    dst->top = malloc(P * sizeof *dst->top);
+    if (!dst->centres || !dst->work || !dst->d2 || !dst->top) {
+        place_free(dst);
+        return -1;
+    }
+    memcpy(dst->centres, src->centres, P * 2 * sizeof *dst->centres);
+    memcpy(dst->work, src->work, P * 2 * sizeof *dst->work); /* cx, cy; the rest is scratch */
+    return 0;
+}
+
 void place_free(PlaceCells *pc)
 {
     free(pc->centres);

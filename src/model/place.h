@@ -19,9 +19,10 @@
  * outputs (logits or probabilities: the order is the same); cartesian: the
  * output itself.
  *
- * Ownership: place_init allocates centres and the scratch; place_free
- * releases them.  place_encode / place_decode write the scratch, so one
- * PlaceCells must not be used by two threads at once.
+ * Ownership: place_init (or place_copy) allocates centres and the
+ * scratch; place_free releases them.  place_encode / place_decode write
+ * the scratch, so one PlaceCells must not be used by two threads at once
+ * (a second thread takes a place_copy).
  */
 #ifndef SWEEP_PLACE_H
 #define SWEEP_PLACE_H
@@ -50,6 +51,11 @@ typedef struct PlaceCells {
  * used for cartesian).  Returns 0, or -1 (bad settings or out of memory;
  * pc left empty). */
 int place_init(PlaceCells *pc, const TaskConfig *cfg, const Arena *a, Rng *r);
+
+/* dst = the same cells as src with scratch of its own, for a second
+ * thread (train.c's data thread).  Returns 0, or -1 (out of memory; dst
+ * left empty).  place_free releases dst. */
+int place_copy(PlaceCells *dst, const PlaceCells *src);
 
 /* Release; safe on a zeroed or already-freed PlaceCells. */
 void place_free(PlaceCells *pc);

@@ -47,7 +47,7 @@ typedef struct Ctx {
     Loc axis_at[MAX_SETTINGS];    /* (K) where each axis key was given */
     int axis_node[MAX_SETTINGS];  /* (K) value node of each axis, -1 if none */
     Loc eval_noise_at;
-    Loc train_run_at[2]; /* where train.checkpoint_every / train.stop_grace were given */
+    Loc train_run_at[3]; /* where train.checkpoint_every / stop_grace / data_thread were given */
 } Ctx;
 
 static int fail_at(Ctx *c, int line, int col, const char *where, const char *fmt, ...)
@@ -279,10 +279,11 @@ enum { N_TOP = 11 };
 _Static_assert(sizeof top_keys / sizeof top_keys[0] == N_TOP, "N_TOP != top_keys");
 static const char *const output_keys[] = {"file", "time_limit", "progress_every", "sync"};
 /* Run settings of the train section: how a task is kept safe while it
- * trains, not what it computes (not hashed, not /tasks columns, not axes;
- * docs/spec.md "Checkpoints"). */
-static const char *const train_run_keys[] = {"checkpoint_every", "stop_grace"};
-enum { N_TRAIN_RUN_KEYS = 2 };
+ * trains and who makes its batches, not what it computes (not hashed, not
+ * /tasks columns, not axes; docs/spec.md, "Run settings of the train
+ * section"). */
+static const char *const train_run_keys[] = {"checkpoint_every", "stop_grace", "data_thread"};
+enum { N_TRAIN_RUN_KEYS = 3 };
 
 /* A train run setting (index j of train_run_keys) from value node vk. */
 static int parse_train_run_key(Ctx *c, int j, const YNode *kn, int vk, const char *where)
@@ -293,6 +294,16 @@ static int parse_train_run_key(Ctx *c, int j, const YNode *kn, int vk, const cha
         return fail_at(c, kn->line, kn->col, where, "duplicate key (first given at %d:%d)", c->train_run_at[j].line,
                        c->train_run_at[j].col);
     c->train_run_at[j] = (Loc){kn->line, kn->col};
+    if (j == 2) { /* data_thread: auto, off, on */
+        char v[64];
+        if (scalar_string(c, vk, where, v, sizeof v) < 0) return -1;
+        for (int m = 0; m < DATA_THREAD_COUNT; m++)
+            if (strcmp(v, config_data_thread_names[m]) == 0) {
+                c->s->data_thread = m;
+                return 0;
+            }
+        return fail_at(c, vn->line, vn->col, where, "expected 'auto', 'off' or 'on', got %s", vn->str);
+    }
     if (plain_number(c, vk, where, j == 0 ? "a number of seconds >= 0 (0 = no checkpoints)" : "a number of seconds >= 0",
                      &x) < 0)
         return -1;
@@ -1086,6 +1097,7 @@ int spec_load_string(Spec *s, const char *name, const char *text, size_t len, ch
     s->progress_every = 30;
     s->checkpoint_every = 900;
     s->stop_grace = 120;
+    s->data_thread = DATA_THREAD_AUTO;
     s->sync = 1;
     c->s = s;
     c->doc = &doc;

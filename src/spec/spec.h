@@ -74,12 +74,15 @@ typedef struct Spec {
     double time_limit;      /* seconds, 0 = none */
     double progress_every;  /* seconds between progress lines, default 30 */
     int sync;               /* output.sync: 1 "task" (fsync per task, default), 0 "none" (h5out.h) */
-    /* train run settings: not part of the hash either (docs/spec.md, "Checkpoints") */
+    /* train run settings: not part of the hash either (docs/spec.md, "Run settings of the train section") */
     double checkpoint_every;/* train.checkpoint_every: seconds of training between checkpoints, 0 = off (900) */
     int threads_given;      /* 1: the spec sets train.threads (fixed or as an axis); else the
                                environment may choose it (spec_threads_from_env) */
     double stop_grace;      /* train.stop_grace: on a drain, a task expected to need longer than this
                                checkpoints and stops; shorter ones finish (120 s) */
+    int data_thread;        /* train.data_thread (DataThread, config.h): who makes the training
+                               batches; auto (default) = a second thread where the rank has a spare
+                               core (docs/spec.md, "Run settings of the train section") */
 } Spec;
 
 /* Read and parse the file at path.  Returns 0, or -1 with err filled

@@ -8,8 +8,9 @@
  * The whole procedure, its conventions and the summary definitions are in
  * docs/model-training.md.  In short:
  *   training  for s = 0 .. steps-1: batch from the RNG_TRAIN_TRAJ stream,
- *             noise from RNG_TRAIN_NOISE, loss = forward, backward,
- *             clip, Adam.  The point logged at step s is the loss/error of
+ *             noise from RNG_TRAIN_NOISE (made in line, or one step ahead
+ *             by the data thread: the same batches; feed.h), loss =
+ *             forward, backward, clip, Adam.  The point logged at step s is the loss/error of
  *             step s's batch BEFORE its update (the network after s
  *             updates); the final point (step = steps) is one more fresh
  *             batch after the last update.
@@ -61,6 +62,7 @@
 #include "model/rnn.h"
 #include "score/spatial.h"
 #include "model/traj.h"
+#include "task/feed.h"
 
 #include <cblas.h> /* openblas_set_num_threads (OpenBLAS's cblas.h) */
 
@@ -116,12 +118,12 @@ typedef struct TaskWork {
     PlaceCells pc;
     Rnn net;
     Adam opt;
-    TrajBatch train;    /* (B, T) */
+    Feed feed;          /* the training batches (B, T), in line or by the data thread (feed.h) */
     TrajBatch eval;     /* (eval_batch, E), reused by the rate-map chunks */
-    float *target;      /* (B, T, D) target code of pos 1..T (training only) */
-    float *p0;          /* (Bmax, D) code of the start positions */
-    float *start;       /* (Bmax, 2) start positions, gathered */
-    float *noise;       /* (max(B T, eval_batch E), N) hidden-state noise */
+    float *p0;          /* (Bmax, D) code of the start positions (evaluation) */
+    float *start;       /* (Bmax, 2) start positions, gathered (evaluation) */
+    float *noise;       /* (max(B T, eval_batch E), N) hidden-state noise; in line, the
+                           feed's training noise too (between two batches it is free) */
     float *dec;         /* (max(B T, eval_batch E), 2) decoded positions */
     RateMapAcc acc;     /* (G*G, N) sums */
     float *maps;        /* (N, G, G) */
@@ -157,12 +159,11 @@ static void class_free(TaskWork *w)
 
 static void work_free(TaskWork *w)
 {
+    feed_free(&w->feed); /* first: its thread reads the arena and the settings */
     place_free(&w->pc);
     rnn_free(&w->net);
     adam_free(&w->opt);
-    traj_free(&w->train);
     traj_free(&w->eval);
-    free(w->target);
     free(w->p0);
     free(w->start);
     free(w->noise);
@@ -198,8 +199,9 @@ static int class_alloc(TaskWork *w, const TaskConfig *cfg)
     return w->occ && w->snap_s60 && w->peaks ? 0 : -1;
 }
 
-/* Allocate and initialise everything; msg says what failed. */
-static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
+/* Allocate and initialise everything; data_thread: the training batches
+ * made by a second thread (feed.h).  msg says what failed. */
+static int work_alloc(TaskWork *w, const TaskConfig *cfg, int data_thread, char *msg, size_t len)
 {
     memset(w, 0, sizeof *w);
     w->B = cfg->batch;
@@ -228,20 +230,21 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, char *msg, size_t len)
     what = "optimiser";
     if (adam_alloc(&w->opt, w->net.n_params, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps) != 0) goto fail;
     what = "trajectories";
-    if (traj_alloc(&w->train, w->B, w->T) != 0 || traj_alloc(&w->eval, cfg->eval_batch, w->E) != 0) goto fail;
+    if (traj_alloc(&w->eval, cfg->eval_batch, w->E) != 0) goto fail;
     what = "buffers";
     /* the largest forward: a training batch or an evaluation batch */
     size_t BT = (size_t)w->B * (size_t)w->T, BTe = (size_t)cfg->eval_batch * (size_t)w->E;
     if (BTe > BT) BT = BTe;
-    w->target = malloc((size_t)w->B * (size_t)w->T * (size_t)w->D * sizeof(float));
     w->p0 = malloc((size_t)w->Bmax * (size_t)w->D * sizeof(float));
     w->start = malloc((size_t)w->Bmax * 2 * sizeof(float));
     w->noise = malloc(BT * (size_t)w->N * sizeof(float));
     w->dec = malloc(BT * 2 * sizeof(float));
     w->maps = malloc((size_t)w->N * (size_t)w->G * (size_t)w->G * sizeof(float));
     w->rank = malloc((size_t)w->N * sizeof *w->rank);
-    if (!w->target || !w->p0 || !w->start || !w->noise || !w->dec || !w->maps || !w->rank) goto fail;
+    if (!w->p0 || !w->start || !w->noise || !w->dec || !w->maps || !w->rank) goto fail;
     if (class_alloc(w, cfg) != 0) goto fail;
+    what = data_thread ? "training batches and their thread" : "training batches";
+    if (feed_alloc(&w->feed, cfg, &w->arena, &w->pc, w->B, w->T, w->N, w->noise, data_thread) != 0) goto fail;
     what = "rate-map accumulator";
     if (ratemap_acc_init(&w->acc, w->N, w->G, w->arena.xmin, w->arena.xmax, w->arena.ymin, w->arena.ymax) != 0)
         goto fail;
@@ -275,16 +278,15 @@ fail:
     return -1;
 }
 
-/* Codes of a batch tb: p0 (B, D) of pos[b][0]; with targets, also
- * target (B, T, D) of pos[b][1..T]. */
-static void encode_batch(TaskWork *w, const TrajBatch *tb, int targets)
+/* Codes of the start positions of an evaluation batch tb: p0 (B, D) of
+ * pos[b][0].  (Training batches: feed.c, with their targets.) */
+static void encode_starts(TaskWork *w, const TrajBatch *tb)
 {
-    int B = tb->B, T = tb->T, D = w->D;
+    int B = tb->B, T = tb->T;
     for (int b = 0; b < B; b++) {
         const float *p = tb->pos + (size_t)b * (T + 1) * 2;
         w->start[2 * b] = p[0];
         w->start[2 * b + 1] = p[1];
-        if (targets) place_encode(&w->pc, p + 2, (size_t)T, w->target + (size_t)b * T * D);
     }
     place_encode(&w->pc, w->start, (size_t)B, w->p0);
 }
@@ -309,29 +311,18 @@ static double mean_err_cm(const TaskWork *w, const TrajBatch *tb)
     return 100.0 * sum / ((double)B * T);
 }
 
-/* The inputs of batch tb: codes (encode_batch, targets when with_loss)
- * and noise sigma * xi, xi from r (nothing drawn when sigma == 0).
- * Returns the noise (N rows per (b, t)) or NULL. */
-static const float *batch_inputs(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
+/* The forward pass of evaluation batch tb (no loss) with noise sigma *
+ * xi, xi from r (no noise, and nothing drawn, when sigma == 0).  Outputs
+ * and hidden states stay in the network. */
+static void forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r)
 {
     const float *noise = NULL;
     if (sigma > 0) {
         rng_normal_fill(r, w->noise, (size_t)tb->B * tb->T * w->N, (float)sigma);
         noise = w->noise;
     }
-    encode_batch(w, tb, with_loss);
-    return noise;
-}
-
-/* One forward pass of batch tb with noise sigma * xi, xi from r (no noise,
- * and nothing drawn, when sigma == 0).  with_loss: against the targets,
- * returning the loss and readying the backward; else forward only
- * (returns 0).  Outputs and hidden states stay in the network. */
-static float forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int with_loss)
-{
-    const float *noise = batch_inputs(w, tb, sigma, r, with_loss);
-    if (!with_loss) return rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
-    return rnn_forward(&w->net, w->p0, tb->v, w->target, noise, tb->B, tb->T);
+    encode_starts(w, tb);
+    rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
 }
 
 static int stopped(const TaskHooks *h) { return h && h->stop && *h->stop; }
@@ -445,7 +436,7 @@ static int snapshot(TaskWork *w, const TaskConfig *cfg, TaskResult *res, int s)
         if (B > w->eval.B) B = w->eval.B;
         TrajBatch tb = traj_prefix(&w->eval, B);
         traj_generate(&tb, &w->arena, cfg, &r);
-        forward(w, &tb, cfg->noise, &r, 0);
+        forward(w, &tb, cfg->noise, &r);
         for (int b = 0; b < B; b++) /* h_t (t = 1..E) at pos[b][t] */
             ratemap_acc_add(&w->acc, rnn_hidden(&w->net, b, 1), tb.pos + ((size_t)b * (E + 1) + 1) * 2, (size_t)E);
         done += B;
@@ -478,6 +469,8 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
     int s0 = w->step;
     w->t_train = t_start;
     int timed = h && h->save && h->checkpoint_every > 0, ticks = h && h->tick;
+    /* batches s0 .. steps from the streams after s0 batches */
+    feed_start(&w->feed, &w->r_traj, &w->r_noise, (long)cfg->steps + 1 - s0);
     Laps lp = laps_start(h);
     for (int s = s0; s <= cfg->steps; s++) {
         w->step = s;
@@ -502,10 +495,16 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
             }
             lap(&lp, TASK_PH_EVAL); /* a snapshot is an evaluation */
         }
-        traj_generate(&w->train, &w->arena, cfg, &w->r_traj);
-        const float *noise = batch_inputs(w, &w->train, cfg->noise, &w->r_noise, 1);
+        /* batch s: made now, or made by the data thread during step s - 1 */
+        const FeedBatch *fb = feed_next(&w->feed);
+        if (!fb) {
+            snprintf(res->message, sizeof res->message, "no training batch for step %d", s);
+            return -1;
+        }
+        w->r_traj = fb->r_traj; /* the streams after s + 1 batches */
+        w->r_noise = fb->r_noise;
         lap(&lp, TASK_PH_DATA);
-        float loss = rnn_forward(&w->net, w->p0, w->train.v, w->target, noise, w->B, w->T);
+        float loss = rnn_forward(&w->net, fb->p0, fb->tb.v, fb->target, fb->noise, w->B, w->T);
         if (!isfinite(loss)) {
             snprintf(res->message, sizeof res->message, "loss became %s at step %d (after %d updates)",
                      isnan(loss) ? "nan" : "infinite", s, s);
@@ -514,8 +513,8 @@ static int train(TaskWork *w, const TaskConfig *cfg, TaskResult *res, const Task
         if (w->next_log < res->n_log && res->log_step[w->next_log] == s) {
             /* logged point: loss of this batch before its update */
             lap(&lp, TASK_PH_STEP);
-            decode_batch(w, &w->train);
-            log_point(res, h, w->next_log, s, loss, (float)mean_err_cm(w, &w->train), t_start, s0);
+            decode_batch(w, &fb->tb);
+            log_point(res, h, w->next_log, s, loss, (float)mean_err_cm(w, &fb->tb), t_start, s0);
             res->final_loss = loss;
             w->next_log++;
             lap(&lp, TASK_PH_LOG);
@@ -547,7 +546,7 @@ static int eval_errors(TaskWork *w, const TaskConfig *cfg, TaskResult *res, cons
         if (stopped(h)) return TASK_PENDING;
         Rng r_noise; /* the same xi at every level: err curves differ by sigma only */
         rng_seed(&r_noise, (uint64_t)cfg->seed, RNG_EVAL_NOISE);
-        forward(w, &w->eval, cfg->eval_noise[l], &r_noise, 0);
+        forward(w, &w->eval, cfg->eval_noise[l], &r_noise);
         decode_batch(w, &w->eval);
         float *err = res->eval_err_cm + (size_t)l * E;
         for (int t = 0; t < E; t++) {
@@ -583,7 +582,7 @@ static int ratemap_pass(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h, 
         if (B > w->eval.B) B = w->eval.B;
         TrajBatch tb = traj_prefix(&w->eval, B);
         traj_generate(&tb, &w->arena, cfg, &r);
-        forward(w, &tb, cfg->noise, &r, 0);
+        forward(w, &tb, cfg->noise, &r);
         /* h_t (t = 1..E) of trajectory b at pos[b][t]: samples
          * (done + b) E + t - 1 of the concatenated series */
         for (int b = 0; b < B; b++) {
@@ -788,7 +787,7 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
         goto fail;
     }
     openblas_set_num_threads(cfg->threads);
-    if (work_alloc(&w, cfg, res->message, sizeof res->message) != 0) goto fail;
+    if (work_alloc(&w, cfg, task_data_thread_on(hooks, cfg), res->message, sizeof res->message) != 0) goto fail;
 
     if (train_start(&w, cfg, res, hooks) != 0) goto fail;
     t1 = now_s();
@@ -828,6 +827,7 @@ int task_run(const TaskConfig *cfg, TaskResult *res, const TaskHooks *hooks)
 fail:
     res->status = TASK_FAILED;
 done:
+    if (hooks && hooks->times) hooks->times->data_thread_cpu += feed_thread_cpu_s(&w.feed);
     work_free(&w);
     res->wall_s = now_s() - t0;
     if (hooks && hooks->times) {
@@ -842,6 +842,13 @@ done:
         tt->cpu[TASK_PH_SETUP] += dc;
     }
     return rc;
+}
+
+int task_data_thread_on(const TaskHooks *h, const TaskConfig *cfg)
+{
+    if (!h) return 0;
+    if (h->data_thread == DATA_THREAD_ON) return 1;
+    return h->data_thread == DATA_THREAD_AUTO && h->cores > cfg->threads;
 }
 
 int task_state_alloc(TaskState *st, size_t n_params)

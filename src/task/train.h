@@ -76,12 +76,18 @@ int task_state_copy(TaskState *dst, const TaskState *src);
  *   score    gridness, border scores, summary and the saved maps
  *   null     the shuffle null (gridnull_run)
  *   replay   replay_run
- *   setup    allocation and initialisation (work_alloc), and the rest */
+ *   setup    allocation and initialisation (work_alloc), and the rest
+ * With the data thread (TaskHooks.data_thread), data is the time the
+ * training loop waited for a batch; the thread's own CPU time is
+ * data_thread_cpu, and it is also inside the cpu of the phases it
+ * overlapped (the process's CPU clock counts every thread). */
 enum { TASK_PH_DATA, TASK_PH_STEP, TASK_PH_LOG, TASK_PH_EVAL, TASK_PH_RATEMAP, TASK_PH_SCORE, TASK_PH_NULL,
        TASK_PH_REPLAY, TASK_PH_SETUP, TASK_N_PHASES };
 typedef struct TaskTimes {
     double wall[TASK_N_PHASES], cpu[TASK_N_PHASES];  /* seconds, added to (zero them first) */
+    double data_thread_cpu;                           /* CPU seconds of the data thread, added to */
 } TaskTimes;
+
 
 typedef struct TaskHooks {
     /* Called at every logged point (step = optimiser step of the point,
@@ -118,7 +124,18 @@ typedef struct TaskHooks {
     /* times (may be NULL): time of each phase added into it (TaskTimes);
      * no effect on the results. */
     TaskTimes *times;
+    /* data_thread (DataThread, config.h) and cores, the CPU cores this task
+     * may use (0 = unknown): whether a second thread makes the next
+     * training batch while a step runs (task_data_thread_on).  No effect
+     * on the results.  Zeroed hooks (or none): in line. */
+    int data_thread;
+    int cores;
 } TaskHooks;
+
+/* 1 when task_run with hooks h makes cfg's training batches in a second
+ * thread: data_thread ON, or AUTO with more cores than cfg->threads
+ * (OpenBLAS's threads keep theirs; the data thread takes a spare one). */
+int task_data_thread_on(const TaskHooks *h, const TaskConfig *cfg);
 
 /* Train and evaluate the task cfg into res (res already result_alloc'ed by
  * the caller for cfg).  hooks may be NULL.
