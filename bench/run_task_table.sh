@@ -6,6 +6,10 @@
 #
 #   bash bench/run_task_table.sh        (BUILD=build by default)
 #   ROWS="128:256:3000 512:512:300 1024:512:100" TORCH_ROWS="128" TARGET=dog
+#   THREAD_ROWS="128": rows also run with the data thread (`bench_step
+#   --task --data-thread on`: the training batches made one step ahead by
+#   a second thread, docs/performance.md section 8) when the machine has
+#   two cores or more; compared on wall time
 #
 # Legend: N hidden, P place cells; a row is N:P:steps.  B 200, T 20, leaky
 # relu, the place-cell target TARGET (dog), default evaluation (eval_batch
@@ -18,6 +22,7 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 ROWS=${ROWS:-"128:256:3000 512:512:300 1024:512:100"}
 TORCH_ROWS=${TORCH_ROWS:-"128"}
+THREAD_ROWS=${THREAD_ROWS:-"128"}
 TARGET=${TARGET:-dog}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 bin=$BUILD/bench/bench_step
@@ -34,6 +39,10 @@ for row in $ROWS; do
   "$bin" --task --N "$N" --P "$P" --target "$TARGET" --steps "$S" --reps 10 --format tsv >"$tmp/c_$N.tsv"
   if [ $have_torch = 1 ] && [[ " $TORCH_ROWS " == *" $N "* ]]; then
     "$PYTHON" bench/torch_task.py --N "$N" --P "$P" --steps "$S" --target "$TARGET" --format tsv >"$tmp/t_$N.tsv"
+  fi
+  if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] && [[ " $THREAD_ROWS " == *" $N "* ]]; then
+    "$bin" --task --N "$N" --P "$P" --target "$TARGET" --steps "$S" --reps 10 --data-thread on --format tsv \
+      >"$tmp/d_$N.tsv"
   fi
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -64,3 +73,22 @@ done
 echo
 echo "(data ... other: shares of the C task's CPU time; peak = VmHWM growth over the task (reset before it),"
 echo " model = params + grads + Adam + BPTT cache)"
+thread_rows=$(ls "$tmp"/d_*.tsv 2>/dev/null || true)
+if [ -n "$thread_rows" ]; then
+  echo
+  echo "With the data thread (wall time: the process's CPU time counts both threads):"
+  echo
+  echo "| N | P | steps | in line: task wall s, task / bound | data thread: task wall s, task / bound | the loop's wait for data s | the thread's CPU s |"
+  echo "|---|---|---|---|---|---|---|"
+  for row in $ROWS; do
+    IFS=: read -r N P S <<<"$row"
+    [ -f "$tmp/d_$N.tsv" ] || continue
+    paste "$tmp/c_$N.tsv" "$tmp/d_$N.tsv" | awk -F'\t' '
+      NR == 1 { n = NF / 2; for (i = 1; i <= n; i++) col[$i] = i; next }
+      NR == 2 {
+        printf "| %s | %s | %s | %.1f, %.3f | %.1f, %.3f | %.2f | %.2f |\n", $col["N"], $col["P"], $col["steps"],
+          $col["task_wall_s"], $col["ratio_wall"], $(n + col["task_wall_s"]), $(n + col["ratio_wall"]),
+          $(n + col["data_wall_s"]), $(n + col["data_thread_cpu_s"])
+      }'
+  done
+fi
