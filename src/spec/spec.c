@@ -284,6 +284,8 @@ static const char *const output_keys[] = {"file", "time_limit", "progress_every"
  * section"). */
 static const char *const train_run_keys[] = {"checkpoint_every", "stop_grace", "data_thread"};
 enum { N_TRAIN_RUN_KEYS = 3 };
+_Static_assert(sizeof train_run_keys / sizeof train_run_keys[0] == N_TRAIN_RUN_KEYS, "N_TRAIN_RUN_KEYS");
+_Static_assert(sizeof ((Ctx *)0)->train_run_at / sizeof(Loc) == N_TRAIN_RUN_KEYS, "Ctx.train_run_at");
 
 /* A train run setting (index j of train_run_keys) from value node vk. */
 static int parse_train_run_key(Ctx *c, int j, const YNode *kn, int vk, const char *where)
