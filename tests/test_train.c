@@ -8,6 +8,7 @@
  * Smoke-sized settings (N = 64, 64 place cells) keep the whole file well
  * under a minute on one core.  No wall time is ever asserted.
  */
+#define _GNU_SOURCE /* pthread_setattr_default_np */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -907,6 +908,8 @@ static void test_checkpoint(void)
 
 /* ---- the data thread: the same results, stopped and resumed too ------ */
 
+static void *noop_thread(void *arg) { return arg; }
+
 static void test_data_thread(void)
 {
     /* who decides: ON, or AUTO with a spare core */
@@ -959,6 +962,33 @@ static void test_data_thread(void)
     int r3 = run_segment(&c, &d, &s, -1, 0);
     TEST_CHECK(r3 == 0 && d.status == TASK_DONE && same_result(&d, &ref),
                "stopped and resumed with and without the thread: rc %d, results differ", r3);
+
+    /* a thread that cannot start (a default stack no mapping can hold):
+     * the task runs with its batches in line, the same results */
+    pthread_attr_t def, huge;
+    if (pthread_getattr_default_np(&def) == 0 && pthread_attr_init(&huge) == 0) {
+        pthread_attr_setstacksize(&huge, (size_t)1 << 46); /* 64 TiB */
+        pthread_t probe;
+        int set = pthread_setattr_default_np(&huge) == 0;
+        int made = set && pthread_create(&probe, NULL, noop_thread, NULL) == 0;
+        if (set && !made) {
+            TaskResult f;
+            memset(&tt, 0, sizeof tt);
+            int rf = run(&c, &f, &h);
+            pthread_setattr_default_np(&def);
+            TEST_CHECK(rf == 0 && f.status == TASK_DONE && same_result(&f, &ref) && tt.data_thread_cpu == 0,
+                       "no thread possible: rc %d status %d '%s', thread cpu %g", rf, f.status, f.message,
+                       tt.data_thread_cpu);
+            result_free(&f);
+        } else {
+            pthread_setattr_default_np(&def);
+            if (made) pthread_join(probe, NULL);
+            printf("data thread: %s: the fallback to batches in line is not checked\n",
+                   made ? "a 64 TiB thread stack can be mapped here (overcommit)" : "no default thread attributes");
+        }
+        pthread_attr_destroy(&huge);
+        pthread_attr_destroy(&def);
+    }
     task_state_free(&s.st);
     result_free(&ref);
     result_free(&th);

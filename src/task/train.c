@@ -243,8 +243,12 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, int data_thread, char 
     w->rank = malloc((size_t)w->N * sizeof *w->rank);
     if (!w->p0 || !w->start || !w->noise || !w->dec || !w->maps || !w->rank) goto fail;
     if (class_alloc(w, cfg) != 0) goto fail;
-    what = data_thread ? "training batches and their thread" : "training batches";
-    if (feed_alloc(&w->feed, cfg, &w->arena, &w->pc, w->B, w->T, w->N, w->noise, data_thread) != 0) goto fail;
+    what = "training batches";
+    /* a thread that cannot start (or its second slot) costs the overlap,
+     * not the task: the batches are then made in line, the same batches */
+    if (feed_alloc(&w->feed, cfg, &w->arena, &w->pc, w->B, w->T, w->N, w->noise, data_thread) != 0 &&
+        (!data_thread || feed_alloc(&w->feed, cfg, &w->arena, &w->pc, w->B, w->T, w->N, w->noise, 0) != 0))
+        goto fail;
     what = "rate-map accumulator";
     if (ratemap_acc_init(&w->acc, w->N, w->G, w->arena.xmin, w->arena.xmax, w->arena.ymin, w->arena.ymax) != 0)
         goto fail;

@@ -134,7 +134,9 @@ typedef struct TaskHooks {
 
 /* 1 when task_run with hooks h makes cfg's training batches in a second
  * thread: data_thread ON, or AUTO with more cores than cfg->threads
- * (OpenBLAS's threads keep theirs; the data thread takes a spare one). */
+ * (OpenBLAS's threads keep theirs; the data thread takes a spare one).
+ * A thread that cannot be started (or the memory of its second slot)
+ * leaves the batches in line: the task runs, with the same results. */
 int task_data_thread_on(const TaskHooks *h, const TaskConfig *cfg);
 
 /* Train and evaluate the task cfg into res (res already result_alloc'ed by
