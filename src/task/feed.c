@@ -34,13 +34,9 @@ static void make_batch(FeedBatch *s, const Feed *f, const PlaceCells *pc, Rng *r
     int B = f->B, T = f->T, D = place_dim(pc);
     traj_generate(&s->tb, f->arena, f->cfg, rt);
     if (f->sigma > 0) rng_normal_fill(rn, s->noise, (size_t)B * T * f->N, (float)f->sigma);
-    for (int b = 0; b < B; b++) {
-        const float *p = s->tb.pos + (size_t)b * (T + 1) * 2;
-        s->start[2 * b] = p[0];
-        s->start[2 * b + 1] = p[1];
-        place_encode(pc, p + 2, (size_t)T, s->target + (size_t)b * T * D);
-    }
-    place_encode(pc, s->start, (size_t)B, s->p0);
+    for (int b = 0; b < B; b++)
+        place_encode(pc, s->tb.pos + ((size_t)b * (T + 1) + 1) * 2, (size_t)T, s->target + (size_t)b * T * D);
+    feed_encode_starts(pc, &s->tb, s->start, s->p0);
     s->r_traj = *rt;
     s->r_noise = *rn;
 }
@@ -76,7 +72,6 @@ int feed_alloc(Feed *f, const TaskConfig *cfg, const Arena *a, const PlaceCells 
                float *noise, int threaded)
 {
     memset(f, 0, sizeof *f);
-    f->threaded = threaded != 0;
     f->B = B;
     f->T = T;
     f->N = N;
@@ -84,15 +79,14 @@ int feed_alloc(Feed *f, const TaskConfig *cfg, const Arena *a, const PlaceCells 
     f->cfg = cfg;
     f->arena = a;
     f->pc = pc;
-    f->n_slots = f->threaded ? 2 : 1;
     f->in_use = -1;
-    if (f->threaded) {
+    if (threaded) {
         if (place_copy(&f->own_pc, pc) != 0) goto fail;
         f->pc = &f->own_pc;
         f->noise_owned = 1;
     }
     size_t D = (size_t)place_dim(pc), BT = (size_t)B * (size_t)T;
-    for (int k = 0; k < f->n_slots; k++) {
+    for (int k = 0; k < (threaded ? 2 : 1); k++) {
         FeedBatch *s = &f->slot[k];
         if (traj_alloc(&s->tb, B, T) != 0) goto fail;
         s->target = malloc(BT * D * sizeof *s->target);
@@ -104,7 +98,7 @@ int feed_alloc(Feed *f, const TaskConfig *cfg, const Arena *a, const PlaceCells 
             if (!s->noise) goto fail;
         }
     }
-    if (f->threaded) {
+    if (threaded) {
         if (pthread_mutex_init(&f->mu, NULL) != 0) goto fail;
         if (pthread_cond_init(&f->cv, NULL) != 0) {
             pthread_mutex_destroy(&f->mu);
@@ -208,4 +202,14 @@ double feed_thread_cpu_s(Feed *f)
     double c = f->cpu_s;
     pthread_mutex_unlock(&f->mu);
     return c;
+}
+
+void feed_encode_starts(const PlaceCells *pc, const TrajBatch *tb, float *start, float *p0)
+{
+    for (int b = 0; b < tb->B; b++) {
+        const float *p = tb->pos + (size_t)b * (tb->T + 1) * 2;
+        start[2 * b] = p[0];
+        start[2 * b + 1] = p[1];
+    }
+    place_encode(pc, start, (size_t)tb->B, p0);
 }

@@ -51,15 +51,13 @@ typedef struct FeedBatch {
 enum { FEED_FREE = 0, FEED_BUSY, FEED_READY, FEED_IN_USE };
 
 typedef struct Feed {
-    int threaded;          /* 1: a second thread makes the batches */
     int B, T, N;
     double sigma;          /* cfg->noise */
     const TaskConfig *cfg; /* borrowed, read only */
     const Arena *arena;    /* borrowed, read only */
     const PlaceCells *pc;  /* the codes' cells: the caller's (in line) or own_pc */
     PlaceCells own_pc;     /* the thread's copy (threaded) */
-    int n_slots;           /* 1 in line, 2 threaded */
-    FeedBatch slot[2];
+    FeedBatch slot[2];     /* slot 0 in line; 0 and 1 with the thread */
     int noise_owned;       /* slot noise allocated here (threaded) */
     /* the streams where the next batch to make starts */
     Rng r_traj, r_noise;
@@ -67,7 +65,7 @@ typedef struct Feed {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int started;           /* the thread exists */
+    int started;           /* the thread exists (threaded, once feed_alloc succeeded) */
     int quit;
     int state[2];          /* FEED_FREE .. FEED_IN_USE */
     long to_make;          /* batches the thread may still make (feed_start's count, minus made) */
@@ -103,5 +101,10 @@ const FeedBatch *feed_next(Feed *f);
 
 /* CPU seconds the thread has spent making batches (0 in line). */
 double feed_thread_cpu_s(Feed *f);
+
+/* The start codes of batch tb: start (B, 2) = pos[b][0] gathered, p0
+ * (B, D) = their codes from pc.  Training batches (feed_next) and
+ * train.c's evaluation batches both make them here. */
+void feed_encode_starts(const PlaceCells *pc, const TrajBatch *tb, float *start, float *p0);
 
 #endif

@@ -282,19 +282,6 @@ fail:
     return -1;
 }
 
-/* Codes of the start positions of an evaluation batch tb: p0 (B, D) of
- * pos[b][0].  (Training batches: feed.c, with their targets.) */
-static void encode_starts(TaskWork *w, const TrajBatch *tb)
-{
-    int B = tb->B, T = tb->T;
-    for (int b = 0; b < B; b++) {
-        const float *p = tb->pos + (size_t)b * (T + 1) * 2;
-        w->start[2 * b] = p[0];
-        w->start[2 * b + 1] = p[1];
-    }
-    place_encode(&w->pc, w->start, (size_t)B, w->p0);
-}
-
 /* Decode the network's outputs for tb into w->dec (B, T, 2). */
 static void decode_batch(TaskWork *w, const TrajBatch *tb)
 {
@@ -325,7 +312,7 @@ static void forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r)
         rng_normal_fill(r, w->noise, (size_t)tb->B * tb->T * w->N, (float)sigma);
         noise = w->noise;
     }
-    encode_starts(w, tb);
+    feed_encode_starts(&w->pc, tb, w->start, w->p0);
     rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
 }
 
