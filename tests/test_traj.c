@@ -213,6 +213,139 @@ static void test_reproducible(void)
     TEST_CHECK(traj_alloc(&t1, 0, 5) == -1 && traj_alloc(&t1, 5, 0) == -1, "bad sizes refused");
 }
 
+/* ---- the walk written out with every test (the oracle) ---------------- */
+
+/* traj.h's walk as its comments state it, with no shortcut: every move
+ * goes through the contact test and the check of its rounded end.
+ * traj_generate skips both for moves clear of every wall; its
+ * trajectories must equal these to the bit. */
+static int ref_ok(const Arena *a, float px, float py, float ux, float uy)
+{
+    float nx = px + ux, ny = py + uy;
+    return arena_contains(a, nx, ny) && arena_exit(a, px, py, (double)nx - px, (double)ny - py, NULL) > 1.0;
+}
+
+static void ref_move(const Arena *a, float px, float py, double dx, double dy, double margin, double *h,
+                     float *vx, float *vy)
+{
+    double len = sqrt(dx * dx + dy * dy), qx = px, qy = py, rx = dx, ry = dy, n;
+    *vx = *vy = 0.0f;
+    if (!(len > 0)) return;
+    for (int k = 0; k <= 8; k++) { /* reflect at up to 8 contacts */
+        double s = arena_exit(a, qx, qy, rx, ry, &n);
+        if (s > 1.0) { /* the whole rest of the move; if its end fails the check, go on from there */
+            qx += rx;
+            qy += ry;
+            float ux = (float)(qx - px), uy = (float)(qy - py);
+            if (!ref_ok(a, px, py, ux, uy)) break;
+            *vx = ux;
+            *vy = uy;
+            if (k > 0) *h = atan2(ry, rx);
+            return;
+        }
+        double lambda = fmax(0.0, s - margin / sqrt(rx * rx + ry * ry));
+        qx += lambda * rx;
+        qy += lambda * ry;
+        rx *= 1.0 - lambda;
+        ry *= 1.0 - lambda;
+        double dn = rx * cos(n) + ry * sin(n);
+        rx -= 2 * dn * cos(n);
+        ry -= 2 * dn * sin(n);
+    }
+    float ux = (float)(qx - px), uy = (float)(qy - py);
+    if ((ux != 0 || uy != 0) && ref_ok(a, px, py, ux, uy)) {
+        *vx = ux;
+        *vy = uy;
+        *h = atan2(ry, rx);
+        return;
+    }
+    double first = arena_exit(a, px, py, dx, dy, NULL);
+    double lambda = first <= 1.0 ? fmax(0.0, first - margin / len) : 1.0;
+    for (int k = 0; k < 60 && lambda > 0; k++, lambda *= 0.5) {
+        ux = (float)(lambda * dx);
+        uy = (float)(lambda * dy);
+        if (ref_ok(a, px, py, ux, uy)) {
+            *vx = ux;
+            *vy = uy;
+            return;
+        }
+    }
+}
+
+static void ref_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
+{
+    const double pi = 3.14159265358979323846, margin = 1e-5 * a->size;
+    for (int b = 0; b < tb->B; b++) {
+        float *pos = tb->pos + (size_t)b * (tb->T + 1) * 2, *v = tb->v + (size_t)b * tb->T * 2;
+        do {
+            double x, y;
+            arena_sample(a, r, &x, &y);
+            pos[0] = (float)x;
+            pos[1] = (float)y;
+        } while (!(arena_contains(a, pos[0], pos[1]) && arena_wall(a, pos[0], pos[1], NULL) >= margin));
+        double h = 2 * pi * rng_uniform(r);
+        for (int t = 0; t < tb->T; t++) {
+            double speed = rng_rayleigh(r, cfg->speed_scale);
+            double turn = cfg->dt * cfg->turn_sd * rng_normal(r);
+            float px = pos[2 * t], py = pos[2 * t + 1];
+            double n;
+            if (arena_wall(a, px, py, &n) < cfg->border_region) {
+                double aw = remainder(h - (n + pi), 2 * pi);
+                if (fabs(aw) < 0.5 * pi) {
+                    h += (aw >= 0 ? 1.0 : -1.0) * (0.5 * pi - fabs(aw));
+                    speed *= cfg->wall_slow;
+                }
+            }
+            ref_move(a, px, py, speed * cfg->dt * cos(h), speed * cfg->dt * sin(h), margin, &h, &v[2 * t],
+                     &v[2 * t + 1]);
+            pos[2 * t + 2] = px + v[2 * t];
+            pos[2 * t + 3] = py + v[2 * t + 1];
+            h = fmod(h + turn, 2 * pi);
+            if (h < 0) h += 2 * pi;
+        }
+    }
+}
+
+/* Every shape; the default arena and small ones at a high speed (a step
+ * of up to a third of the arena: many contacts, bounces and shortened
+ * moves); no border region, the default and a wide one.  The streams
+ * must also end in the same state. */
+static void test_matches_reference(void)
+{
+    const double sizes[] = {2.2, 0.3, 0.05}, borders[] = {0, 0.03, 0.2}, speeds[] = {0.8168140899333463, 3.0};
+    TrajBatch t1 = {0}, t2 = {0};
+    TEST_CHECK(traj_alloc(&t1, 40, 30) == 0 && traj_alloc(&t2, 40, 30) == 0, "alloc");
+    for (int sh = 0; sh < 5; sh++)
+        for (int si = 0; si < 3; si++)
+            for (int bi = 0; bi < 3; bi++)
+                for (int sp = 0; sp < 2; sp++) {
+                    TaskConfig cfg;
+                    Arena a;
+                    make_arena(&a, &cfg, sh, sizes[si]);
+                    cfg.border_region = borders[bi];
+                    cfg.speed_scale = speeds[sp];
+                    long bad = 0, moved = 0;
+                    for (int seed = 0; seed < 4; seed++) {
+                        Rng r1, r2;
+                        rng_seed(&r1, (uint64_t)seed, RNG_TRAIN_TRAJ);
+                        r2 = r1;
+                        traj_generate(&t1, &a, &cfg, &r1);
+                        ref_generate(&t2, &a, &cfg, &r2);
+                        bad += memcmp(&r1, &r2, sizeof r1) != 0;
+                        for (int i = 0; i < 40 * 30 * 2; i++) {
+                            bad += memcmp(&t1.v[i], &t2.v[i], sizeof(float)) != 0;
+                            moved += t1.v[i] != 0;
+                        }
+                        for (int i = 0; i < 40 * 31 * 2; i++) bad += memcmp(&t1.pos[i], &t2.pos[i], sizeof(float)) != 0;
+                    }
+                    TEST_CHECK(bad == 0 && moved > 0, "%s size %g border %g speed %g: %ld values differ from the walk "
+                               "with every test (%ld moving components)", shape_name[sh], sizes[si], borders[bi],
+                               speeds[sp], bad, moved);
+                }
+    traj_free(&t1);
+    traj_free(&t2);
+}
+
 /* Away from walls the steps are the generator's: speed Rayleigh(scale)
  * (mean scale sqrt(pi/2), var (4 - pi)/2 scale^2) and heading changes
  * dt * N(0, turn_sd).  A 1 km square makes walls rare; steps within 1 m of
@@ -403,6 +536,7 @@ int main(void)
     test_arena_geometry();
     test_inside_all_shapes();
     test_reproducible();
+    test_matches_reference();
     test_step_statistics();
     test_border_occupancy();
     test_tmaze_coverage();

@@ -55,7 +55,14 @@ void traj_free(TrajBatch *tb)
  * 2. Otherwise (the net displacement cuts a corner of the non-convex
  *    T-maze, or ends where it started) shorten the straight move instead:
  *    lambda = 1 or max(0, s* - margin / |d|) as above, then halve lambda
- *    until the check of 1. passes; after TRAJ_MAX_HALVINGS, v = 0. */
+ *    until the check of 1. passes; after TRAJ_MAX_HALVINGS, v = 0.
+ * dw is the distance from p to the nearest wall.  A move with
+ * |d| + margin < dw lies in the disc of radius dw around p, which holds no
+ * wall, and so does the rounded segment p -> p + v (the rounding moves its
+ * end by a few ulps of the arena's size, far less than margin): 1. would
+ * take it unreflected on its first contact test and pass its check.  Such
+ * a move (most steps away from the walls) skips the tests and gives the
+ * same v to the bit. */
 static int step_ok(const Arena *a, float px, float py, float ux, float uy)
 {
     float nx = px + ux, ny = py + uy;
@@ -63,12 +70,18 @@ static int step_ok(const Arena *a, float px, float py, float ux, float uy)
 }
 
 static void step_inside(const Arena *a, float px, float py, double dx, double dy, double margin,
-                        double *h, float *vx, float *vy)
+                        double dw, double *h, float *vx, float *vy)
 {
     double len = sqrt(dx * dx + dy * dy);
     *vx = 0.0f;
     *vy = 0.0f;
     if (!(len > 0)) return;
+    if (len + margin < dw) { /* clear of every wall: 1.'s first branch without its tests */
+        double qx = (double)px + dx, qy = (double)py + dy;
+        *vx = (float)(qx - px);
+        *vy = (float)(qy - py);
+        return;
+    }
 
     double qx = px, qy = py, rx = dx, ry = dy, n;
     int bounced = 0;
@@ -148,7 +161,8 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
             /* (the wall's normal and the angle only inside the border
              * region, where they are used: same values, no atan2 and
              * remainder for the steps away from the walls) */
-            if (arena_wall(a, px, py, NULL) < cfg->border_region) {
+            double dw = arena_wall(a, px, py, NULL);
+            if (dw < cfg->border_region) {
                 double n;
                 arena_wall(a, px, py, &n);
                 double aw = remainder(h - (n + TRAJ_PI), 2 * TRAJ_PI);
@@ -159,14 +173,19 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
             }
             /* v_t = speed dt (cos h, sin h), reflected at a wall */
             float vx, vy;
-            step_inside(a, px, py, speed * dt * cos(h), speed * dt * sin(h), margin, &h, &vx, &vy);
+            step_inside(a, px, py, speed * dt * cos(h), speed * dt * sin(h), margin, dw, &h, &vx, &vy);
             v[2 * t] = vx;
             v[2 * t + 1] = vy;
             pos[2 * t + 2] = px + vx;
             pos[2 * t + 3] = py + vy;
-            /* h_{t+1} = h_t + dt * w, kept in [0, 2 pi) */
-            h = fmod(h + turn, 2 * TRAJ_PI);
-            if (h < 0) h += 2 * TRAJ_PI;
+            /* h_{t+1} = h_t + dt * w, kept in [0, 2 pi) (fmod returns an
+             * argument already in [0, 2 pi) unchanged, so only the others
+             * go through it) */
+            h += turn;
+            if (!(h >= 0 && h < 2 * TRAJ_PI)) {
+                h = fmod(h, 2 * TRAJ_PI);
+                if (h < 0) h += 2 * TRAJ_PI;
+            }
         }
     }
 }
