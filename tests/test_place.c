@@ -259,61 +259,85 @@ static void test_expf(void)
 }
 
 /* Decoding logits: top-k by value for small and large k, against a brute
- * force selection; NaN never wins. */
+ * force selection taken in the same order (value descending, index
+ * ascending, NaN as -inf), so the decoded means must agree to the bit.
+ * Rows: normals rounded to 0.5 (ties), a rising ramp with noise (the bound
+ * keeps moving, as in replay), blocks of NaN and -inf, all NaN, all equal;
+ * P around the scan's block of 16 cells. */
 static void test_topk(void)
 {
-    TaskConfig cfg;
-    config_defaults(&cfg);
-    cfg.n_place = 300;
-    Arena a;
-    PlaceCells pc;
-    Rng r;
-    arena_init(&a, &cfg);
-    rng_seed(&r, 6, RNG_PLACE);
-    const int ks[] = {1, 3, 16, 17, 50, 300};
-    for (size_t kk = 0; kk < sizeof ks / sizeof ks[0]; kk++) {
-        cfg.decode_k = ks[kk];
-        if (place_init(&pc, &cfg, &a, &r) != 0) {
-            TEST_CHECK(0, "place_init");
-            return;
-        }
-        const int P = pc.P, k = pc.k, n = 20;
-        float *out = malloc((size_t)n * P * sizeof *out), dec[2 * 20];
-        if (!out) {
-            place_free(&pc);
-            TEST_CHECK(0, "alloc");
-            return;
-        }
-        /* logits with ties (rounded to 0.5) and a NaN */
-        for (int i = 0; i < n * P; i++) out[i] = (float)(round(8 * rng_normal(&r)) / 2);
-        out[7] = NAN;
-        place_decode(&pc, out, n, dec);
-        int bad = 0;
-        for (int j = 0; j < n; j++) {
-            const float *o = out + (size_t)j * P;
-            /* brute force: repeatedly take the best unused (value desc,
-             * index asc, NaN last) */
+    const int Ps[] = {1, 3, 15, 16, 17, 33, 256, 300};
+    const int ks[] = {1, 2, 3, 16, 17, 50, 300};
+    enum { NROW = 24 };
+    long bad = 0, rows = 0;
+    for (size_t pp = 0; pp < sizeof Ps / sizeof Ps[0]; pp++)
+        for (size_t kk = 0; kk < sizeof ks / sizeof ks[0]; kk++) {
+            TaskConfig cfg;
+            config_defaults(&cfg);
+            cfg.n_place = Ps[pp];
+            cfg.decode_k = ks[kk];
+            Arena a;
+            PlaceCells pc;
+            Rng r;
+            arena_init(&a, &cfg);
+            rng_seed(&r, 6 + pp * 10 + kk, RNG_PLACE);
+            if (place_init(&pc, &cfg, &a, &r) != 0) {
+                TEST_CHECK(0, "place_init");
+                return;
+            }
+            const int P = pc.P, k = pc.k;
+            float *out = malloc((size_t)NROW * P * sizeof *out), dec[2 * NROW];
             char *used = calloc((size_t)P, 1);
-            double sx = 0, sy = 0;
-            for (int m = 0; m < k && used; m++) {
-                int bi = -1;
+            if (!out || !used) {
+                free(out);
+                free(used);
+                place_free(&pc);
+                TEST_CHECK(0, "alloc");
+                return;
+            }
+            for (int j = 0; j < NROW; j++)
                 for (int i = 0; i < P; i++) {
-                    if (used[i]) continue;
-                    double vi = isnan(o[i]) ? -INFINITY : o[i];
-                    double vb = bi < 0 ? 0 : isnan(o[bi]) ? -INFINITY : o[bi];
-                    if (bi < 0 || vi > vb) bi = i;
+                    float *o = out + (size_t)j * P + i;
+                    switch (j % 6) {
+                    case 0: *o = (float)(round(8 * rng_normal(&r)) / 2); break;
+                    case 1: *o = (float)(0.01 * i + 0.05 * rng_normal(&r)); break;
+                    case 2: *o = (i / 16) % 3 == 1 ? NAN : (i / 16) % 3 == 2 ? -INFINITY : (float)rng_normal(&r); break;
+                    case 3: *o = rng_uniform(&r) < 0.7 ? NAN : (float)round(rng_normal(&r)); break;
+                    case 4: *o = NAN; break;
+                    default: *o = 1.5f; break;
+                    }
                 }
-                used[bi] = 1;
-                sx += pc.centres[2 * bi];
-                sy += pc.centres[2 * bi + 1];
+            out[7 % P] = NAN;
+            place_decode(&pc, out, NROW, dec);
+            for (int j = 0; j < NROW; j++) {
+                const float *o = out + (size_t)j * P;
+                memset(used, 0, (size_t)P);
+                double sx = 0, sy = 0;
+                for (int m = 0; m < k; m++) { /* the best unused cell */
+                    int bi = -1;
+                    for (int i = 0; i < P; i++) {
+                        if (used[i]) continue;
+                        double vi = isnan(o[i]) ? -INFINITY : o[i];
+                        double vb = bi < 0 ? 0 : isnan(o[bi]) ? -INFINITY : o[bi];
+                        if (bi < 0 || vi > vb) bi = i;
+                    }
+                    used[bi] = 1;
+                    sx += pc.centres[2 * bi];
+                    sy += pc.centres[2 * bi + 1];
+                }
+                float ex = (float)(sx / k), ey = (float)(sy / k);
+                int same = memcmp(&dec[2 * j], &ex, sizeof ex) == 0 && memcmp(&dec[2 * j + 1], &ey, sizeof ey) == 0;
+                if (!same && bad < 5)
+                    printf("  P %d k %d row %d (kind %d): decoded (%.9g, %.9g), brute force (%.9g, %.9g)\n", P, k,
+                           j, j % 6, dec[2 * j], dec[2 * j + 1], ex, ey);
+                bad += !same;
+                rows++;
             }
             free(used);
-            bad += fabs(dec[2 * j] - sx / k) > 1e-5 || fabs(dec[2 * j + 1] - sy / k) > 1e-5;
+            free(out);
+            place_free(&pc);
         }
-        TEST_CHECK(bad == 0, "k = %d: %d decodes differ from brute force", k, bad);
-        free(out);
-        place_free(&pc);
-    }
+    TEST_CHECK(bad == 0, "top-k decode: %ld of %ld rows differ from brute force", bad, rows);
 }
 
 static void test_cartesian_and_errors(void)

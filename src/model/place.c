@@ -427,19 +427,74 @@ static inline int before(const float *o, int i, int j)
 
 /* Put the k first cells (in the order above) into idx[0..k) (any order):
  * insertion into a sorted list for small k (O(P k)), Hoare quickselect
- * otherwise (O(P) expected). */
+ * otherwise (O(P) expected).
+ * Small k, without testing every cell against the list:
+ * 1. lane maxima: lane l (of TOP_LANES) holds cells l, l + TOP_LANES, ...
+ *    of the whole blocks; thr0 = the k-th largest lane maximum (NaN
+ *    ignored).  k cells, one in each of k lanes, are >= thr0, so every
+ *    cell of the top k is >= thr0;
+ * 2. the insertion, in index order, over the cells that can enter: while
+ *    the list fills, o[i] >= thr0; once it is full, o[i] > key(last),
+ *    last = idx[k - 1] (a later cell enters only if before(i, last), and
+ *    as i > last a tie never wins).  A block of TOP_LANES cells of which
+ *    none can enter is skipped on one vector test.
+ * The top k of any subset that holds them, inserted in index order, is
+ * the same sorted list as the insertion over every cell.  Where thr0 is
+ * not finite (fewer cells than a block, or lanes of NaN and -inf only)
+ * every cell is a candidate while the list fills. */
+enum { TOP_LANES = 16 };
+
+/* Insert cell i into the sorted list idx[0..*m) (*m < k: it grows by one;
+ * *m == k: the last one drops out). */
+static inline void top_insert(const float *o, int i, int k, int *idx, int *m)
+{
+    int j = *m < k ? (*m)++ : k - 1;
+    while (j > 0 && before(o, i, idx[j - 1])) {
+        idx[j] = idx[j - 1];
+        j--;
+    }
+    idx[j] = i;
+}
+
 static void select_top(const float *o, int P, int k, int *idx)
 {
-    if (k <= 16) {
-        int m = 0;
-        for (int i = 0; i < P; i++) {
-            if (m == k && !before(o, i, idx[k - 1])) continue;
+    if (k <= TOP_LANES) {
+        const int Pb = P / TOP_LANES * TOP_LANES;
+        float lmax[TOP_LANES], top[TOP_LANES];
+        for (int l = 0; l < TOP_LANES; l++) lmax[l] = -INFINITY;
+        for (int i = 0; i < Pb; i += TOP_LANES)
+            for (int l = 0; l < TOP_LANES; l++) lmax[l] = o[i + l] > lmax[l] ? o[i + l] : lmax[l];
+        for (int l = 0, m = 0; l < TOP_LANES; l++) { /* top[0..k) = the k largest, descending */
+            if (m == k && !(lmax[l] > top[k - 1])) continue;
             int j = m < k ? m++ : k - 1;
-            while (j > 0 && before(o, i, idx[j - 1])) {
-                idx[j] = idx[j - 1];
+            while (j > 0 && lmax[l] > top[j - 1]) {
+                top[j] = top[j - 1];
                 j--;
             }
-            idx[j] = i;
+            top[j] = lmax[l];
+        }
+        const float thr0 = Pb > 0 ? top[k - 1] : -INFINITY;
+        const int any0 = !(thr0 > -INFINITY); /* no bound: every cell while filling */
+        int m = 0;
+        float thr = thr0;
+        for (int i = 0; i < P;) {
+            if (i + TOP_LANES <= P) { /* a block none of whose cells can enter */
+                int hit = 0;
+                if (m < k)
+                    for (int l = 0; l < TOP_LANES; l++) hit |= any0 | (o[i + l] >= thr);
+                else
+                    for (int l = 0; l < TOP_LANES; l++) hit |= o[i + l] > thr;
+                if (!hit) {
+                    i += TOP_LANES;
+                    continue;
+                }
+            }
+            const int end = i + TOP_LANES <= P ? i + TOP_LANES : P;
+            for (; i < end; i++) {
+                if (m < k ? !(any0 || o[i] >= thr) : !(o[i] > thr)) continue;
+                top_insert(o, i, k, idx, &m);
+                if (m == k) thr = (float)key(o, idx[k - 1]);
+            }
         }
         return;
     }
