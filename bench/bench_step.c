@@ -20,9 +20,13 @@
  *              log, eval, ratemap, score, null, replay, setup), between two
  *              halves of the step benchmark at the same settings; prints
  *              the split, the bound = steps x the sgemm-only time of one
- *              training step and task / bound, and the peak RSS (VmHWM,
- *              reset before the task) against parameters + gradients +
- *              Adam + the BPTT cache.  --data-thread on: the training
+ *              training step and task / bound, the same with the
+ *              sgemm-only step sampled during the task (once a second
+ *              between training steps, the ticks' time taken out), and
+ *              the peak RSS (VmHWM, reset before the task) against
+ *              parameters + gradients + Adam + the BPTT cache (the step
+ *              benchmark's own model, kept for the samples, is in the
+ *              baseline, not in the growth).  --data-thread on: the training
  *              batches made one step ahead by a second thread
  *              (TaskHooks.data_thread; task/feed.h): compare the wall
  *              ratio then, the cpu one counts both threads.
@@ -276,90 +280,120 @@ typedef struct StepResult {
     int n_gemm;
 } StepResult;
 
-/* The step benchmark at o's shapes, or at the settings *base when given
- * (the task mode: the same settings as the task). */
-static int bench_step(const Opt *o, const TaskConfig *base, StepResult *out)
-{
+/* The step benchmark's model and batch: allocated once by sb_alloc, run
+ * by sb_run (any number of times; the first step of each run records its
+ * sgemm calls, and replay() replays them on these buffers until sb_free),
+ * released by sb_free (safe on a zeroed or freed StepBench). */
+typedef struct StepBench {
     TaskConfig cfg;
-    if (base)
-        cfg = *base;
-    else
-        task_config(&cfg, o);
-    const char *key;
-    char msg[200];
-    if (config_validate(&cfg, &key, msg, sizeof msg) != 0) {
-        fprintf(stderr, "bench_step: invalid setting %s: %s\n", key, msg);
-        return -1;
-    }
-    openblas_set_num_threads(o->threads);
     Arena arena;
     PlaceCells pc;
     Rnn net;
     Adam opt;
     TrajBatch tb;
-    memset(&pc, 0, sizeof pc);
-    memset(&net, 0, sizeof net);
-    memset(&opt, 0, sizeof opt);
-    memset(&tb, 0, sizeof tb);
-    Rng r_place, r_init, r_traj, r_noise;
-    rng_seed(&r_place, (uint64_t)cfg.seed, RNG_PLACE);
-    rng_seed(&r_init, (uint64_t)cfg.seed, RNG_INIT);
-    rng_seed(&r_traj, (uint64_t)cfg.seed, RNG_TRAIN_TRAJ);
-    rng_seed(&r_noise, (uint64_t)cfg.seed, RNG_TRAIN_NOISE);
-    int B = cfg.batch, T = cfg.seq_len, N = cfg.hidden;
-    double noise_sd = cfg.noise;
-    float *target = NULL, *p0 = NULL, *start = NULL, *noise = NULL;
-    int rc = -1;
-    if (arena_init(&arena, &cfg) != 0 || place_init(&pc, &cfg, &arena, &r_place) != 0) goto done;
-    int D = place_dim(&pc);
-    if (rnn_alloc(&net, &cfg, D, B, T) != 0) goto done;
-    rnn_init(&net, &r_init);
-    if (adam_alloc(&opt, net.n_params, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps) != 0) goto done;
-    if (traj_alloc(&tb, B, T) != 0) goto done;
-    target = malloc((size_t)B * T * D * sizeof *target);
-    p0 = malloc((size_t)B * D * sizeof *p0);
-    start = malloc((size_t)B * 2 * sizeof *start);
-    noise = noise_sd > 0 ? malloc((size_t)B * T * N * sizeof *noise) : NULL;
-    if (!target || !p0 || !start || (noise_sd > 0 && !noise)) goto done;
+    Rng r_traj, r_noise;
+    float *target, *p0, *start, *noise; /* (B,T,D), (B,D), (B,2), (B,T,N) or NULL */
+} StepBench;
 
+static void sb_free(StepBench *sb)
+{
+    free(sb->target);
+    free(sb->p0);
+    free(sb->start);
+    free(sb->noise);
+    traj_free(&sb->tb);
+    adam_free(&sb->opt);
+    rnn_free(&sb->net);
+    place_free(&sb->pc);
+    memset(sb, 0, sizeof *sb);
+}
+
+/* At o's shapes, or at the settings *base when given (the task mode: the
+ * same settings as the task).  Returns 0, or -1 (message printed). */
+static int sb_alloc(StepBench *sb, const Opt *o, const TaskConfig *base)
+{
+    memset(sb, 0, sizeof *sb);
+    TaskConfig *cfg = &sb->cfg;
+    if (base)
+        *cfg = *base;
+    else
+        task_config(cfg, o);
+    const char *key;
+    char msg[200];
+    if (config_validate(cfg, &key, msg, sizeof msg) != 0) {
+        fprintf(stderr, "bench_step: invalid setting %s: %s\n", key, msg);
+        return -1;
+    }
+    openblas_set_num_threads(o->threads);
+    Rng r_place, r_init;
+    rng_seed(&r_place, (uint64_t)cfg->seed, RNG_PLACE);
+    rng_seed(&r_init, (uint64_t)cfg->seed, RNG_INIT);
+    rng_seed(&sb->r_traj, (uint64_t)cfg->seed, RNG_TRAIN_TRAJ);
+    rng_seed(&sb->r_noise, (uint64_t)cfg->seed, RNG_TRAIN_NOISE);
+    int B = cfg->batch, T = cfg->seq_len, N = cfg->hidden;
+    if (arena_init(&sb->arena, cfg) != 0 || place_init(&sb->pc, cfg, &sb->arena, &r_place) != 0) goto fail;
+    int D = place_dim(&sb->pc);
+    if (rnn_alloc(&sb->net, cfg, D, B, T) != 0) goto fail;
+    rnn_init(&sb->net, &r_init);
+    if (adam_alloc(&sb->opt, sb->net.n_params, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps) != 0) goto fail;
+    if (traj_alloc(&sb->tb, B, T) != 0) goto fail;
+    sb->target = malloc((size_t)B * T * D * sizeof *sb->target);
+    sb->p0 = malloc((size_t)B * D * sizeof *sb->p0);
+    sb->start = malloc((size_t)B * 2 * sizeof *sb->start);
+    sb->noise = cfg->noise > 0 ? malloc((size_t)B * T * N * sizeof *sb->noise) : NULL;
+    if (!sb->target || !sb->p0 || !sb->start || (cfg->noise > 0 && !sb->noise)) goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "bench_step: setup failed (N %d P %d B %d T %d)\n", N, cfg->n_place, B, T);
+    sb_free(sb);
+    return -1;
+}
+
+/* o->warmup + o->reps steps, each with its data made first (timed apart)
+ * and followed by the sgemm-only replay of the first step's calls; the
+ * medians of the last o->reps into *out. */
+static int sb_run(StepBench *sb, const Opt *o, StepResult *out)
+{
+    const TaskConfig *cfg = &sb->cfg;
+    int B = cfg->batch, T = cfg->seq_len, N = cfg->hidden, D = place_dim(&sb->pc);
+    int rc = -1;
     int reps = o->reps, n_all = o->warmup + reps;
     double *t_step = calloc((size_t)reps, sizeof(double)), *c_step = calloc((size_t)reps, sizeof(double));
     double *t_gemm = calloc((size_t)reps, sizeof(double)), *c_gemm = calloc((size_t)reps, sizeof(double));
     double *t_data = calloc((size_t)reps, sizeof(double)), *c_data = calloc((size_t)reps, sizeof(double));
-    if (!t_step || !c_step || !t_gemm || !c_gemm || !t_data || !c_data) goto done_t;
+    if (!t_step || !c_step || !t_gemm || !c_gemm || !t_data || !c_data) goto done;
 
     for (int it = 0; it < n_all; it++) {
         /* data, as train.c makes it per step (timed apart) */
         double w0 = wall(), c0 = cpu();
-        traj_generate(&tb, &arena, &cfg, &r_traj);
+        traj_generate(&sb->tb, &sb->arena, cfg, &sb->r_traj);
         for (int b = 0; b < B; b++) {
-            const float *p = tb.pos + (size_t)b * (T + 1) * 2;
-            start[2 * b] = p[0];
-            start[2 * b + 1] = p[1];
-            place_encode(&pc, p + 2, (size_t)T, target + (size_t)b * T * D);
+            const float *p = sb->tb.pos + (size_t)b * (T + 1) * 2;
+            sb->start[2 * b] = p[0];
+            sb->start[2 * b + 1] = p[1];
+            place_encode(&sb->pc, p + 2, (size_t)T, sb->target + (size_t)b * T * D);
         }
-        place_encode(&pc, start, (size_t)B, p0);
-        if (noise) rng_normal_fill(&r_noise, noise, (size_t)B * T * N, (float)noise_sd);
+        place_encode(&sb->pc, sb->start, (size_t)B, sb->p0);
+        if (sb->noise) rng_normal_fill(&sb->r_noise, sb->noise, (size_t)B * T * N, (float)cfg->noise);
         double w1 = wall(), c1 = cpu();
-        double c0d = c0;
+        double cdata = c1 - c0;
 
         /* the step; the first one records its sgemm calls */
         if (it == 0) n_rec = 0;
         rec_on = it == 0;
-        double cdata = c1 - c0d;
         c1 = cpu();
         w1 = wall();
-        float loss = rnn_forward(&net, p0, tb.v, target, noise, B, T);
-        if (rnn_backward(&net) != 0) goto done_t;
-        if (cfg.clip_norm > 0) grad_clip_norm(net.grads, net.n_params, (float)cfg.clip_norm);
-        adam_step(&opt, net.params, net.grads);
+        float loss = rnn_forward(&sb->net, sb->p0, sb->tb.v, sb->target, sb->noise, B, T);
+        if (rnn_backward(&sb->net) != 0) goto done;
+        if (cfg->clip_norm > 0) grad_clip_norm(sb->net.grads, sb->net.n_params, (float)cfg->clip_norm);
+        adam_step(&sb->opt, sb->net.params, sb->net.grads);
         double w2 = wall(), c2 = cpu();
         rec_on = 0;
         if (!isfinite(loss)) {
             fprintf(stderr, "bench_step: loss %g at repetition %d\n", (double)loss, it);
-            goto done_t;
+            goto done;
         }
-        if (it == 0) out->n_gemm = n_rec; /* the list is kept for the whole run */
+        if (it == 0) out->n_gemm = n_rec; /* the list is kept until the next run */
         /* the same sgemm calls alone (they overwrite only outputs the next
          * step recomputes: h0, h, z, dh, dh0 and the gradients) */
         double c3 = cpu(), w3 = wall();
@@ -384,23 +418,24 @@ static int bench_step(const Opt *o, const TaskConfig *base, StepResult *out)
     double Bd = B, Td = T, Nd = N, Pd = D;
     out->flops = 3.0 * (2.0 * Bd * Td * (Nd * Nd + Nd * Pd + 2 * Nd) + 2.0 * Bd * Pd * Nd);
     rc = 0;
-done_t:
+done:
+    if (rc != 0) fprintf(stderr, "bench_step: step failed (N %d P %d B %d T %d)\n", N, cfg->n_place, B, T);
     free(t_step);
     free(c_step);
     free(t_gemm);
     free(c_gemm);
     free(t_data);
     free(c_data);
-done:
-    if (rc != 0) fprintf(stderr, "bench_step: setup or step failed (N %d P %d B %d T %d)\n", N, cfg.n_place, B, T);
-    free(target);
-    free(p0);
-    free(start);
-    free(noise);
-    traj_free(&tb);
-    adam_free(&opt);
-    rnn_free(&net);
-    place_free(&pc);
+    return rc;
+}
+
+/* The step benchmark once: sb_alloc, sb_run, sb_free. */
+static int bench_step(const Opt *o, const TaskConfig *base, StepResult *out)
+{
+    StepBench sb;
+    if (sb_alloc(&sb, o, base) != 0) return -1;
+    int rc = sb_run(&sb, o, out);
+    sb_free(&sb);
     return rc;
 }
 
@@ -446,6 +481,38 @@ static int reset_hwm(void)
 static const char *const phase_name[TASK_N_PHASES] = {"data", "step", "log", "eval", "ratemap", "score", "null",
                                                       "replay", "setup"};
 
+/* The sgemm-only step sampled during the task, so that the bound sees
+ * the machine the task saw (on a shared machine the sgemm-only step moves
+ * by several per cent within minutes).  TaskHooks.tick, at most once a
+ * second between training steps: replay the step benchmark's recorded
+ * calls twice and time the second (the first brings their operands back
+ * into cache, as the back-to-back replays around the task have them).
+ * The ticks' own time is taken out of the task's and of its setup phase,
+ * where train.c counts the step boundary's hooks. */
+enum { INSIDE_MAX = 1 << 14 };
+typedef struct Inside {
+    int n;
+    double w[INSIDE_MAX], c[INSIDE_MAX]; /* s, wall and CPU, of one replay */
+    double spent_w, spent_c;             /* s in the ticks, both replays */
+} Inside;
+
+static void inside_tick(void *ctx, int steps_done, double steps_per_s)
+{
+    Inside *in = ctx;
+    double w0 = wall(), c0 = cpu();
+    replay();
+    double w1 = wall(), c1 = cpu();
+    replay();
+    double w2 = wall(), c2 = cpu();
+    if (in->n < INSIDE_MAX) {
+        in->w[in->n] = w2 - w1;
+        in->c[in->n] = c2 - c1;
+        in->n++;
+    }
+    in->spent_w += w2 - w0;
+    in->spent_c += c2 - c0;
+}
+
 /* One task_run at the settings of o, timed by phase (TaskHooks.times),
  * between two halves of the step benchmark at the same settings (its
  * sgemm-only replay gives the bound: steps x sgemm-only time of a step).
@@ -473,13 +540,20 @@ static int bench_task(const Opt *o)
         }
         config_set(&cfg, d, atof(eq + 1));
     }
-    /* the step benchmark, first half (also warms OpenBLAS up) */
+    /* the step benchmark, first half (also warms OpenBLAS up); its model
+     * stays allocated for the samples taken during the task */
     Opt so = *o;
     so.reps = o->reps > 1 ? o->reps / 2 : 1;
     StepResult s1, s2;
     memset(&s1, 0, sizeof s1);
     memset(&s2, 0, sizeof s2);
-    if (bench_step(&so, &cfg, &s1) != 0) return -1;
+    static StepBench sb;
+    static Inside in;
+    if (sb_alloc(&sb, o, &cfg) != 0) return -1;
+    if (sb_run(&sb, &so, &s1) != 0) {
+        sb_free(&sb);
+        return -1;
+    }
 
     int hwm_reset = reset_hwm() == 0;
     long hwm0 = proc_status_kb("VmHWM");
@@ -487,7 +561,8 @@ static int bench_task(const Opt *o)
     if (result_alloc(&res, &cfg) != 0) return -1;
     TaskTimes tt;
     memset(&tt, 0, sizeof tt);
-    TaskHooks hooks = {.times = &tt, .data_thread = o->data_thread};
+    memset(&in, 0, sizeof in);
+    TaskHooks hooks = {.times = &tt, .data_thread = o->data_thread, .tick = inside_tick, .ctx = &in, .tick_every = 1.0};
     double l0 = 0, l1 = 0;
     FILE *la = fopen("/proc/loadavg", "r");
     if (la) {
@@ -496,11 +571,14 @@ static int bench_task(const Opt *o)
     }
     double w0 = wall(), c0 = cpu();
     int rc = task_run(&cfg, &res, &hooks);
-    double task_w = wall() - w0, task_c = cpu() - c0;
+    double task_w = wall() - w0 - in.spent_w, task_c = cpu() - c0 - in.spent_c;
+    tt.wall[TASK_PH_SETUP] -= in.spent_w;
+    tt.cpu[TASK_PH_SETUP] -= in.spent_c;
     long hwm1 = proc_status_kb("VmHWM");
     if (rc != 0 || res.status != TASK_DONE) {
         fprintf(stderr, "bench_step: task failed: %s\n", res.message);
         result_free(&res);
+        sb_free(&sb);
         return -1;
     }
     result_free(&res);
@@ -513,11 +591,18 @@ static int bench_task(const Opt *o)
     /* second half of the step benchmark */
     so.reps = o->reps - so.reps > 0 ? o->reps - so.reps : 1;
     so.warmup = 1;
-    if (bench_step(&so, &cfg, &s2) != 0) return -1;
+    rc = sb_run(&sb, &so, &s2);
+    sb_free(&sb);
+    if (rc != 0) return -1;
     double sg_c = 0.5 * (s1.sgemm_cpu_ms + s2.sgemm_cpu_ms) * 1e-3; /* s per step */
     double sg_w = 0.5 * (s1.sgemm_ms + s2.sgemm_ms) * 1e-3;
     double st_c = 0.5 * (s1.step_cpu_ms + s2.step_cpu_ms) * 1e-3;
     double bound_c = cfg.steps * sg_c, bound_w = cfg.steps * sg_w;
+    /* the bound from the samples taken during the task (none in a task
+     * shorter than a second: then the one around it) */
+    int n_in = in.n;
+    double in_w = n_in > 0 ? median(in.w, n_in) : sg_w, in_c = n_in > 0 ? median(in.c, n_in) : sg_c;
+    double bin_c = cfg.steps * in_c, bin_w = cfg.steps * in_w;
 
     /* the model's own memory, the denominator: params + grads + Adam m, v
      * (4 n_params floats) and the BPTT cache for the training shape
@@ -536,14 +621,16 @@ static int bench_task(const Opt *o)
         printf("N\tP\ttarget\tsteps\tratemap_traj\ttask_wall_s\ttask_cpu_s");
         for (int p = 0; p < TASK_N_PHASES; p++) printf("\t%s_wall_s\t%s_cpu_s", phase_name[p], phase_name[p]);
         printf("\tsgemm_step_ms\tsgemm_step_cpu_ms\tstep_alone_cpu_ms\tbound_cpu_s\tratio_cpu\tratio_wall\t"
-               "hwm_mb\tmodel_mb\tmem_ratio\tload0\tload1\tdata_thread\tdata_thread_cpu_s\n");
+               "hwm_mb\tmodel_mb\tmem_ratio\tload0\tload1\tdata_thread\tdata_thread_cpu_s\t"
+               "sgemm_inside_ms\tsgemm_inside_cpu_ms\tn_inside\tratio_inside_cpu\tratio_inside_wall\n");
         printf("%d\t%d\t%s\t%d\t%d\t%.3f\t%.3f", cfg.hidden, cfg.n_place, config_enum_TARGET[cfg.target], cfg.steps,
                cfg.ratemap_trajectories, task_w, task_c);
         for (int p = 0; p < TASK_N_PHASES; p++) printf("\t%.3f\t%.3f", tt.wall[p], tt.cpu[p]);
-        printf("\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%.3f\n", sg_w * 1e3,
+        printf("\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%.3f", sg_w * 1e3,
                sg_c * 1e3, st_c * 1e3, bound_c, task_c / bound_c, task_w / bound_w, (hwm1 - hwm0) / 1024.0,
                (params_b + cache_train_b) / 1048576.0, mem_ratio, l0, l1, config_data_thread_names[o->data_thread],
                tt.data_thread_cpu);
+        printf("\t%.3f\t%.3f\t%d\t%.3f\t%.3f\n", in_w * 1e3, in_c * 1e3, n_in, task_c / bin_c, task_w / bin_w);
         return 0;
     }
     printf("bench_step --task: %s, N %d, P %d (%s), B %d, T %d, %d steps, %d rate-map trajectories, %d shuffles, "
@@ -562,6 +649,9 @@ static int bench_task(const Opt *o)
            sg_w * 1e3, sg_c * 1e3, st_c * 1e3, so.reps);
     printf("bound = %d steps x sgemm-only = %.3f s (cpu %.3f)\n", cfg.steps, bound_w, bound_c);
     printf("task / bound: %.3f (cpu %.3f)\n", task_w / bound_w, task_c / bound_c);
+    printf("sgemm-only during the task: %.3f ms (cpu %.3f), median of %d samples, one a second at most (their "
+           "%.3f s taken out of the task and its setup phase): task / bound during the task %.3f (cpu %.3f)\n",
+           in_w * 1e3, in_c * 1e3, n_in, in.spent_w, task_w / bin_w, task_c / bin_c);
     if (o->data_thread == DATA_THREAD_ON)
         printf("data thread: %.3f s cpu making batches (%.3f ms a step); the data row is the training loop's wait "
                "for them\n",

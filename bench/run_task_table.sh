@@ -47,8 +47,8 @@ for row in $ROWS; do
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| N | P | steps | C task s (cpu) | data | step | eval + ratemap | score + null | other | bound = steps x sgemm-only, cpu s | task / bound (cpu) | PyTorch task s (cpu) | PyTorch / C (cpu) | peak MB / model MB (ratio) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| N | P | steps | C task s (cpu) | data | step | eval + ratemap | score + null | other | bound = steps x sgemm-only, cpu s | task / bound (cpu) | task / bound during the task (cpu) | PyTorch task s (cpu) | PyTorch / C (cpu) | peak MB / model MB (ratio) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
   IFS=: read -r N P S <<<"$row"
   t="-"; r="-"
@@ -64,15 +64,17 @@ for row in $ROWS; do
       ot = $col["log_cpu_s"] + $col["replay_cpu_s"] + $col["setup_cpu_s"]
       r = "-"
       if ((getline line < tf) > 0 && (getline line < tf) > 0) { split(line, f, "\t"); r = sprintf("%.2f (%.2f)", f[4] / w, f[5] / c) }
-      printf "| %s | %s | %s | %.1f (%.1f) | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.2f | %.3f | %s | %s | %.1f / %.1f (%.2f) |\n",
+      printf "| %s | %s | %s | %.1f (%.1f) | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.2f | %.3f | %.3f (%d samples) | %s | %s | %.1f / %.1f (%.2f) |\n",
         $col["N"], $col["P"], $col["steps"], w, c, 100 * $col["data_cpu_s"] / c, 100 * $col["step_cpu_s"] / c,
-        100 * ev / c, 100 * sc / c, 100 * ot / c, $col["bound_cpu_s"], $col["ratio_cpu"], t, r,
+        100 * ev / c, 100 * sc / c, 100 * ot / c, $col["bound_cpu_s"], $col["ratio_cpu"],
+        $col["ratio_inside_cpu"], $col["n_inside"], t, r,
         $col["hwm_mb"], $col["model_mb"], $col["mem_ratio"]
     }' "$tmp/c_$N.tsv"
 done
 echo
 echo "(data ... other: shares of the C task's CPU time; peak = VmHWM growth over the task (reset before it),"
-echo " model = params + grads + Adam + BPTT cache)"
+echo " model = params + grads + Adam + BPTT cache; during the task: the sgemm-only step sampled once a second"
+echo " between training steps, its median as the bound)"
 thread_rows=$(ls "$tmp"/d_*.tsv 2>/dev/null || true)
 if [ -n "$thread_rows" ]; then
   echo
