@@ -104,6 +104,8 @@ $(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=
 # The same for the place-cell codes (the float exp's clamp is a select; the
 # baseline and AVX2 + FMA builds give the same bits, place.c).
 $(BUILD)/obj/model/place.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
+# And for the hidden noise's Box-Muller blocks (model/rng.c; same bits on both builds).
+$(BUILD)/obj/model/rng.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
 
 $(BUILD)/libsweep.a: $(LIB_OBJ)
 	@rm -f $@

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "model/rng.h"
+#include "model/simd.h"
 #include "testlib.h"
 
 #define NS 1000000
@@ -255,6 +256,45 @@ static void test_normal_fill_exact(void)
     TEST_CHECK(maxerr < 2e-6, "normal_fill error %g", maxerr);
 }
 
+/* rng_normal_fill's two builds (model/simd.h: baseline and AVX2 + FMA)
+ * give the same bits and leave the stream in the same state: lengths
+ * inside a block, across blocks and odd, several sigmas and seeds. */
+static void test_normal_fill_builds(void)
+{
+    if (simd_select(-1) != 1) {
+        printf("test_rng: builds compared: SKIPPED (this CPU runs only the baseline build)\n");
+        return;
+    }
+    const size_t lens[] = {1, 255, 256, 257, 512, 1031, 512 * 40 + 7, 200 * 20 * 128};
+    const float sigmas[] = {1.0f, 0.05f, 0.37f, 2.5f};
+    const size_t nmax = 200 * 20 * 128;
+    float *x0 = malloc(nmax * sizeof *x0), *x1 = malloc(nmax * sizeof *x1);
+    TEST_CHECK(x0 && x1, "alloc");
+    int bad = 0;
+    for (int seed = 0; x0 && x1 && seed < 3; seed++)
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+            for (size_t si = 0; si < sizeof sigmas / sizeof sigmas[0]; si++) {
+                Rng r0, r1;
+                rng_seed(&r0, (uint64_t)seed, RNG_TRAIN_NOISE);
+                r1 = r0;
+                simd_select(0);
+                rng_normal_fill(&r0, x0, lens[li], sigmas[si]);
+                simd_select(1);
+                rng_normal_fill(&r1, x1, lens[li], sigmas[si]);
+                size_t i = 0;
+                while (i < lens[li] && memcmp(&x0[i], &x1[i], sizeof *x0) == 0) i++;
+                if (i < lens[li] || memcmp(&r0, &r1, sizeof r0) != 0) {
+                    if (bad++ < 3)
+                        printf("  seed %d n %zu sigma %g: builds differ at %zu (%.9g vs %.9g)\n", seed, lens[li],
+                               sigmas[si], i, i < lens[li] ? x0[i] : 0.0, i < lens[li] ? x1[i] : 0.0);
+                }
+            }
+    simd_select(1);
+    TEST_CHECK(bad == 0, "normal_fill: the baseline and AVX2 + FMA builds differ in %d cases", bad);
+    free(x0);
+    free(x1);
+}
+
 static void test_rayleigh(double *x)
 {
     Rng r;
@@ -284,6 +324,7 @@ int main(void)
     test_normal(x);
     test_normal_fill(x);
     test_normal_fill_exact();
+    test_normal_fill_builds();
     test_rayleigh(x);
     free(x);
     return test_summary("test_rng");

@@ -8,6 +8,8 @@
  */
 #include "model/rng.h"
 
+#include "model/simd.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -114,7 +116,9 @@ static inline float nf_sqrt(float y)
     bits = 0x5F3759DFu - (bits >> 1);
     float g;
     memcpy(&g, &bits, sizeof g);
-    for (int k = 0; k < 3; k++) g *= 1.5f - 0.5f * y * g * g;
+    g *= 1.5f - 0.5f * y * g * g; /* written out: a loop of three was not unrolled at -O2 */
+    g *= 1.5f - 0.5f * y * g * g;
+    g *= 1.5f - 0.5f * y * g * g;
     return y * g;
 }
 
@@ -123,8 +127,9 @@ static inline float nf_sqrt(float y)
  * f uniform in (-pi/4, pi/4) from the low 22 bits.  Box-Muller (1958):
  * (r cos th, r sin th) are two independent N(0, 1).  sin f and cos f by
  * Taylor series to f^9 / f^10 (error < 3e-8 on |f| <= pi/4). */
-static void nf_block(const int32_t *restrict a, const int32_t *restrict b, float *restrict c,
-                     float *restrict s, float sigma)
+static inline __attribute__((always_inline)) void nf_block_body_(const int32_t *restrict a,
+                                                                const int32_t *restrict b, float *restrict c,
+                                                                float *restrict s, float sigma)
 {
     for (int i = 0; i < NF_K; i++) {
         float u1 = (float)(a[i] + 1) * 0x1.0p-24f;
@@ -143,6 +148,31 @@ static void nf_block(const int32_t *restrict a, const int32_t *restrict b, float
         c[i] = rad * sg * x0;
         s[i] = rad * sg * y0;
     }
+}
+
+/* nf_block is compiled for the baseline (SSE2, 4 floats a vector) and with
+ * SIMD_FMA (AVX2, 8), chosen by simd_fma_ (model/simd.h) as the network's
+ * and the codes' kernels are.  Same bits on both: every operation is
+ * element-wise and IEEE-rounded as written (the division included; the
+ * Makefile compiles rng.o with -ffp-contract=off, so the AVX2 + FMA build
+ * fuses nothing; tests/test_rng.c compares the two builds bit for bit). */
+SIMD_FMA static void nf_block_fma_(const int32_t *restrict a, const int32_t *restrict b, float *restrict c,
+                                   float *restrict s, float sigma)
+{
+    nf_block_body_(a, b, c, s, sigma);
+}
+static void nf_block_base_(const int32_t *restrict a, const int32_t *restrict b, float *restrict c,
+                           float *restrict s, float sigma)
+{
+    nf_block_body_(a, b, c, s, sigma);
+}
+static void nf_block(const int32_t *restrict a, const int32_t *restrict b, float *restrict c, float *restrict s,
+                     float sigma)
+{
+    if (simd_fma_ > 0)
+        nf_block_fma_(a, b, c, s, sigma);
+    else
+        nf_block_base_(a, b, c, s, sigma);
 }
 
 void rng_normal_fill(Rng *r, float *x, size_t n, float sigma)

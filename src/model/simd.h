@@ -2,13 +2,15 @@
  * runs.
  *
  * The element-wise kernels of the float network (model/rnn.c: the cell
- * step, the loss, the per-row backward) and the place-cell codes
- * (model/place.c) are compiled twice on x86-64 with GCC: for the baseline
- * (SSE2) and, with SIMD_FMA, for AVX2 + FMA.  Both give the same bits
+ * step, the loss, the per-row backward), the place-cell codes
+ * (model/place.c) and the hidden noise's Box-Muller blocks (model/rng.c)
+ * are compiled twice on x86-64 with GCC: for the baseline (SSE2) and,
+ * with SIMD_FMA, for AVX2 + FMA.  All give the same bits on both builds
  * (element-wise loops or sums into fixed lanes, -ffp-contract=off, and
  * the only fused operations are the fmaf of model/fastexp.h, rounded once
- * on either build; tests/test_fastmath.c and tests/test_place.c compare
- * them).  One switch, simd_fma_, says which build both modules run: set
+ * on either build; tests/test_fastmath.c, tests/test_place.c and
+ * tests/test_rng.c compare them).  One switch, simd_fma_, says which
+ * build the modules run: set
  * from the CPU before main, changed only by simd_select.
  *
  * Elsewhere (another compiler or architecture) there is one build and

@@ -337,28 +337,88 @@ int gridnull_plan(GridNull *g, const float *score60, long min_shift, Rng *r)
     return 2;
 }
 
+enum { STREAM_WAYS = 4 }; /* shuffles added in one loop (gridnull_stream) */
+
+/* Samples [a, b) of shuffle k into its sums: j -> i = j - s (pass 0) or
+ * j + n - s (pass 1), sum[bin[i]] += col[j - c0], in increasing j. */
+static void stream_one(GridNull *g, int pass, int k, const float *col, size_t c0, size_t a, size_t b)
+{
+    const size_t ns = g->n, s = (size_t)g->shift[k];
+    const size_t off = pass == 0 ? 0 : ns; /* i = j + off - s, j >= s in pass 0 */
+    double *sum = g->ssum + (size_t)k * g->G * g->G;
+    for (size_t j = a; j < b; j++) {
+        int bi = g->bin[j + off - s];
+        if (bi >= 0) sum[bi] += col[j - c0];
+    }
+}
+
+/* The samples arrive as rows of all N units (stride N floats, 512 B at
+ * N = 128): a shuffle reading its one unit straight from them touched a
+ * cache line a sample, and the S shuffles walked the rows S times.  So
+ * the kept units' activity of STREAM_COLS samples at a time is gathered
+ * first, unit-major, into g->chunk (unused by the streamed way otherwise;
+ * GRIDNULL_CHUNK * Sb floats), and each shuffle reads its unit's
+ * contiguous column.  Four shuffles that cover the whole block are added
+ * in one loop: their sums are separate, and a run of samples in one bin
+ * (the trajectories stay in a bin for a few steps) no longer waits on the
+ * previous addition to the same sum.  Every sum still takes its samples in
+ * increasing j, the order of the stored way: the same bits (test_gridnull,
+ * test_streamed). */
 void gridnull_stream(GridNull *g, int pass, const float *act, size_t j0, size_t n)
 {
     if (!g->planned)
         return;
-    const size_t N = (size_t)g->N, ns = g->n, GG = (size_t)g->G * g->G;
+    const size_t N = (size_t)g->N, ns = g->n, GG = (size_t)g->G * g->G, U = (size_t)g->U;
     if (j0 >= ns)
         return;
     if (n > ns - j0)
         n = ns - j0;
-    for (int k = 0; k < g->S; k++) {
-        const size_t s = (size_t)g->shift[k], u = (size_t)g->unit[g->pick[k]];
-        double *sum = g->ssum + (size_t)k * GG;
-        /* pass 0: j in [s, n) -> i = j - s;  pass 1: j in [0, s) -> i = j + n - s */
-        size_t a = pass == 0 ? s : 0, b = pass == 0 ? ns : s;
-        if (a < j0) a = j0;
-        if (b > j0 + n) b = j0 + n;
-        for (size_t j = a; j < b; j++) {
-            size_t i = pass == 0 ? j - s : j + ns - s;
-            int bi = g->bin[i];
-            if (bi >= 0)
-                sum[bi] += act[(j - j0) * N + u];
+    size_t W = (size_t)GRIDNULL_CHUNK * (size_t)g->Sb / U; /* samples per block: (U, W) fits g->chunk */
+    if (W < 1) W = 1;
+    for (size_t c0 = j0; c0 < j0 + n; c0 += W) {
+        const size_t c1 = c0 + W < j0 + n ? c0 + W : j0 + n, w = c1 - c0;
+        float *cols = g->chunk; /* (U, w) */
+        for (size_t j = c0; j < c1; j++) {
+            const float *row = act + (j - j0) * N;
+            for (size_t u = 0; u < U; u++) cols[u * w + (j - c0)] = row[g->unit[u]];
         }
+        /* shuffles that take every sample of the block go four at a time
+         * (pass 0: shuffle k takes j in [s_k, n), pass 1: j in [0, s_k));
+         * those that take part of it, one at a time */
+        int four[STREAM_WAYS], nf = 0;
+        for (int k = 0; k < g->S; k++) {
+            const size_t s = (size_t)g->shift[k];
+            if (pass == 0 ? s > c0 : s < c1) {
+                size_t a = pass == 0 ? s : c0, b = pass == 0 ? c1 : s;
+                if (a < b) stream_one(g, pass, k, cols + (size_t)g->pick[k] * w, c0, a, b);
+                continue;
+            }
+            four[nf++] = k;
+            if (nf < STREAM_WAYS) continue;
+            nf = 0;
+            const int *bin[STREAM_WAYS]; /* bin[q][jj]: the bin of sample c0 + jj's i for shuffle four[q] */
+            const float *col[STREAM_WAYS];
+            double *sum[STREAM_WAYS];
+            for (int q = 0; q < STREAM_WAYS; q++) {
+                const size_t sq = (size_t)g->shift[four[q]];
+                bin[q] = g->bin + (pass == 0 ? c0 - sq : c0 + ns - sq);
+                col[q] = cols + (size_t)g->pick[four[q]] * w;
+                sum[q] = g->ssum + (size_t)four[q] * GG;
+            }
+#define STREAM_ADD(q)                                        \
+    do {                                                     \
+        int i_ = bin[q][jj];                                 \
+        if (i_ >= 0) sum[q][i_] += col[q][jj];               \
+    } while (0)
+            for (size_t jj = 0; jj < w; jj++) { /* written out: one load and store each */
+                STREAM_ADD(0);
+                STREAM_ADD(1);
+                STREAM_ADD(2);
+                STREAM_ADD(3);
+            }
+#undef STREAM_ADD
+        }
+        for (int q = 0; q < nf; q++) stream_one(g, pass, four[q], cols + (size_t)g->pick[four[q]] * w, c0, c0, c1);
     }
 }
 
