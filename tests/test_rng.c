@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/noisedraw.h"
 #include "model/rng.h"
 #include "model/simd.h"
 #include "testlib.h"
@@ -295,6 +296,53 @@ static void test_normal_fill_builds(void)
     free(x1);
 }
 
+/* NoiseDraw gives rng_normal_fill's (B, T, N) step by step, bit for bit,
+ * and leaves the stream where the fill leaves it: rows inside one block,
+ * rows across blocks, trajectories that start inside a block (T N not a
+ * multiple of 512), rows longer than a block; a second batch from the
+ * same NoiseDraw. */
+static void test_noisedraw(void)
+{
+    const int shapes[][3] = {{1, 1, 1}, {3, 7, 1}, {200, 20, 128}, {13, 5, 100}, {4, 3, 512},
+                             {5, 2, 700}, {7, 40, 64}, {2, 9, 1031}, {37, 60, 100}};
+    NoiseDraw d;
+    TEST_CHECK(noisedraw_alloc(&d, 200, 1) == 0, "alloc");
+    noisedraw_free(&d);
+    TEST_CHECK(noisedraw_alloc(&d, 0, 5) == -1 && d.blk == NULL, "Bmax 0 refused");
+    int bad = 0;
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        const int B = shapes[c][0], T = shapes[c][1], N = shapes[c][2];
+        const size_t n = (size_t)B * T * N;
+        float *x = malloc(n * sizeof *x), *row = malloc((size_t)B * N * sizeof *row);
+        if (!x || !row || noisedraw_alloc(&d, B, N) != 0) {
+            TEST_CHECK(0, "alloc");
+            free(x);
+            free(row);
+            continue;
+        }
+        for (int rep = 0; rep < 2; rep++) { /* rep 1: the streams after rep 0, the same NoiseDraw */
+            Rng r0, r1;
+            rng_seed(&r0, 21 + c, RNG_EVAL_NOISE);
+            for (int k = 0; k < rep; k++) rng_normal_fill(&r0, x, n, 0.5f);
+            r1 = r0;
+            const float sigma = rep ? 0.05f : 1.0f;
+            rng_normal_fill(&r0, x, n, sigma);
+            noisedraw_start(&d, &r1, B, T, sigma);
+            int diff = memcmp(&r0, &r1, sizeof r0) != 0;
+            for (int t = 1; t <= T; t++) {
+                noisedraw_step(&d, t, row);
+                for (int b = 0; b < B; b++)
+                    diff |= memcmp(row + (size_t)b * N, x + ((size_t)b * T + (t - 1)) * N, (size_t)N * sizeof *row);
+            }
+            if (diff && bad++ < 3) printf("  noisedraw differs: B %d T %d N %d, batch %d\n", B, T, N, rep);
+        }
+        noisedraw_free(&d);
+        free(x);
+        free(row);
+    }
+    TEST_CHECK(bad == 0, "noisedraw: %d shapes differ from rng_normal_fill", bad);
+}
+
 static void test_rayleigh(double *x)
 {
     Rng r;
@@ -325,6 +373,7 @@ int main(void)
     test_normal_fill(x);
     test_normal_fill_exact();
     test_normal_fill_builds();
+    test_noisedraw();
     test_rayleigh(x);
     free(x);
     return test_summary("test_rng");

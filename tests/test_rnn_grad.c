@@ -540,6 +540,21 @@ static void alloc_and_init(void)
     }
 }
 
+/* rnn_predict_rows' callback for split_shapes: rows t of a (B, T, N)
+ * array, and a check that t comes 1, 2, ..., T. */
+typedef struct RowsCtx {
+    const float *xi; /* (B, T, N) */
+    int T, last_t, bad;
+} RowsCtx;
+
+static void copy_rows(void *ctx, int t, int nb, float *out)
+{
+    RowsCtx *c = ctx;
+    c->bad |= t != c->last_t + 1;
+    c->last_t = t;
+    for (int b = 0; b < nb; b++) memcpy(out + (size_t)b * N, c->xi + ((size_t)b * c->T + (t - 1)) * N, N * sizeof *out);
+}
+
 /* rnn_alloc_shapes: backward cache for (Bt, Tt), forwards without a target
  * up to (Bf, Tf) in the same memory.  Against a network allocated for
  * (Bf, Tf) throughout (float, as training uses it), bit for bit: the loss
@@ -589,6 +604,15 @@ static void split_shapes(void)
             for (int b = 0; b < Bf; b++)
                 for (int t = 0; t <= Tf; t++) hd |= memcmp(rnn_hidden(&ref, b, t), rnn_hidden(&sm, b, t), N * sizeof(float));
             TEST_CHECK(hd == 0, "%s/%s: forward-only hidden states differ", cell_name[cell], act_name[act]);
+            /* the same noise given step by step (rnn_predict_rows) */
+            RowsCtx rc = {xi, Tf, 0, 0};
+            rnn_predict_rows(&sm, p0, v, copy_rows, &rc, Bf, Tf);
+            TEST_CHECK(rc.bad == 0 && rc.last_t == Tf, "%s/%s: rows asked out of order (last %d)", cell_name[cell],
+                       act_name[act], rc.last_t);
+            hd = memcmp(rnn_output(&ref), rnn_output(&sm), (size_t)Bf * Tf * DP * sizeof(float));
+            for (int b = 0; b < Bf; b++)
+                for (int t = 0; t <= Tf; t++) hd |= memcmp(rnn_hidden(&ref, b, t), rnn_hidden(&sm, b, t), N * sizeof(float));
+            TEST_CHECK(hd == 0, "%s/%s: predict_rows differs from predict", cell_name[cell], act_name[act]);
             TEST_CHECK(rnn_backward(&sm) == -1, "backward after a forward-only call must fail");
             /* the training layout again, over the memory the forward-only call wrote */
             float l2 = rnn_forward(&sm, p0, v, y, xi, Bt, Tt);

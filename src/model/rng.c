@@ -82,7 +82,7 @@ double rng_rayleigh(Rng *r, double scale)
 
 /* ---- fast normals ---------------------------------------------------- */
 
-enum { NF_K = 256 };  /* pairs per block: 512 normals */
+enum { NF_K = RNG_NORMAL_BLOCK / 2 };  /* pairs per block */
 
 /* ln(x) for x in (0, 1], float, vectorisable: x = m * 2^e with m in
  * [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172,
@@ -175,23 +175,29 @@ static void nf_block(const int32_t *restrict a, const int32_t *restrict b, float
         nf_block_base_(a, b, c, s, sigma);
 }
 
-void rng_normal_fill(Rng *r, float *x, size_t n, float sigma)
+void rng_normal_block(Rng *r, float *x, float sigma)
 {
     int32_t a[NF_K], b[NF_K];   /* 24-bit fields of the random words */
-    float c[NF_K], s[NF_K];
+    for (int j = 0; j < NF_K; j++) {
+        uint64_t w = rng_u64(r);
+        a[j] = (int32_t)(w >> 40);
+        b[j] = (int32_t)((w >> 16) & 0xFFFFFFu);
+    }
+    nf_block(a, b, x, x + NF_K, sigma); /* outputs 0 .. K-1: r cos; K .. 2K-1: r sin */
+}
+
+void rng_skip(Rng *r, size_t words)
+{
+    for (size_t i = 0; i < words; i++) (void)rng_u64(r);
+}
+
+void rng_normal_fill(Rng *r, float *x, size_t n, float sigma)
+{
+    float tail[2 * NF_K];
     size_t i = 0;
-    while (i < n) {
-        for (int j = 0; j < NF_K; j++) {
-            uint64_t w = rng_u64(r);
-            a[j] = (int32_t)(w >> 40);
-            b[j] = (int32_t)((w >> 16) & 0xFFFFFFu);
-        }
-        nf_block(a, b, c, s, sigma);
-        size_t m = n - i < (size_t)NF_K ? n - i : (size_t)NF_K;
-        memcpy(x + i, c, m * sizeof *x);
-        i += m;
-        m = n - i < (size_t)NF_K ? n - i : (size_t)NF_K;
-        memcpy(x + i, s, m * sizeof *x);
-        i += m;
+    for (; i + 2 * NF_K <= n; i += 2 * NF_K) rng_normal_block(r, x + i, sigma);
+    if (i < n) { /* the last, partial block: drawn whole, its first n - i kept */
+        rng_normal_block(r, tail, sigma);
+        memcpy(x + i, tail, (n - i) * sizeof *x);
     }
 }

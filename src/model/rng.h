@@ -56,6 +56,18 @@ double rng_normal(Rng *r);
  * one rng_u64 per two outputs, rounded up to whole blocks of 512 outputs. */
 void rng_normal_fill(Rng *r, float *x, size_t n, float sigma);
 
+/* rng_normal_fill one block at a time: x (RNG_NORMAL_BLOCK) = the next
+ * block of outputs, from the next RNG_NORMAL_BLOCK / 2 words of r.  Block
+ * k of rng_normal_fill(r0, ...) is outputs [k RNG_NORMAL_BLOCK,
+ * (k + 1) RNG_NORMAL_BLOCK), made from words [k, k + 1) RNG_NORMAL_BLOCK / 2
+ * of r0's stream, so a part of the fill can be made without the rest
+ * (rnn_predict_drawn). */
+#define RNG_NORMAL_BLOCK 512
+void rng_normal_block(Rng *r, float *x, float sigma);
+
+/* Advance r by `words` draws of rng_u64, discarded. */
+void rng_skip(Rng *r, size_t words);
+
 /* Rayleigh(scale): scale * sqrt(-2 ln(1 - U)); mean scale * sqrt(pi/2). */
 double rng_rayleigh(Rng *r, double scale);
 

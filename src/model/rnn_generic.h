@@ -48,7 +48,7 @@ typedef struct RNN_T {
 
     /* cache: one allocation holding one of two layouts over the same
      * memory, chosen by each forward: with a target, every view below for
-     * (Bmax, Tmax); without, only h0, h, z, p0, v, st_a, st_m, u for (Bf, Tf)
+     * (Bmax, Tmax); without, only h0, h, z, p0, v, st_a, st_m, u, xi for (Bf, Tf)
      * and the backward's views NULL.  Views packed with the (B, T) of the
      * last forward.  Views a cell does not use have no room (u, c0, dsx of
      * the non-gated cells). */
@@ -70,7 +70,12 @@ typedef struct RNN_T {
     RNN_REAL *u;              /* (B, G N) gated: W_hh h_{t-1} of the step (the one GEMM), then the gate pre-activations */
     RNN_REAL *c0;             /* (B, N) lstm: c_0 (backward) */
     RNN_REAL *dsx;            /* (B, G N) gru: dL/d(W_ih x_t + b_ih) (backward; ds for the other cells) */
+    RNN_REAL *xi;             /* (B, N) forward only: one step's noise of RNN_FN(predict_rows) */
 } RNN_T;
+
+/* Noise given one step at a time (RNN_FN(predict_rows)): fill xi (B, N)
+ * with sigma xi_t of every trajectory, t = 1 .. T, called in increasing t. */
+typedef void (*RNN_FN(noise_rows_fn))(void *ctx, int t, int B, RNN_REAL *xi);
 
 /* Allocate params, grads and the cache for batches up to Bmax of up to
  * Tmax steps.  Parameters are zero until RNN_FN(init).  Returns 0, or -1
@@ -84,7 +89,7 @@ int RNN_FN(alloc_config)(RNN_T *m, const RnnConfig *c, int Bmax, int Tmax);
  * the same block as the backward's cache.  The cache is the larger of
  * ((2 + S) N + 2D + I) Bmax Tmax + ((6 + G) N + D) Bmax reals (padded per
  * view), plus for gated cells G N Bmax (u), lstm N Bmax (c0), gru G N Bmax
- * (dsx), and (N + D + I) Bf Tf + (3N + D) Bf (+ G N Bf for u). */
+ * (dsx), and (N + D + I) Bf Tf + (4N + D) Bf (+ G N Bf for u). */
 int RNN_FN(alloc_shapes)(RNN_T *m, const RnnConfig *c, int Bmax, int Tmax, int Bf, int Tf);
 
 /* Release everything; safe on a zeroed or already-freed network. */
@@ -113,6 +118,14 @@ RNN_REAL RNN_FN(forward)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const 
 
 /* Forward only: RNN_FN(forward) with target NULL. */
 RNN_REAL RNN_FN(predict)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const RNN_REAL *noise, int B, int T);
+
+/* RNN_FN(predict) with the noise given step by step: before step t the
+ * forward calls rows(ctx, t, B, xi) for xi_t (B, N) (model/noisedraw.h
+ * draws a rng_normal_fill's numbers that way), so no (B, T, N) array is
+ * held.  rows NULL: no noise.  Same results as RNN_FN(predict) with those
+ * numbers as noise (B, T, N). */
+RNN_REAL RNN_FN(predict_rows)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, RNN_FN(noise_rows_fn) rows,
+                              void *ctx, int B, int T);
 
 /* One step of the cell for one trajectory: the one implementation of the
  * cell equations (docs/model-rnn.md), which RNN_FN(forward) runs for every

@@ -56,6 +56,7 @@
 #include "model/arena.h"
 #include "score/gridgeom.h"
 #include "score/gridnull.h"
+#include "model/noisedraw.h"
 #include "model/place.h"
 #include "model/replay.h"
 #include "model/rng.h"
@@ -122,8 +123,9 @@ typedef struct TaskWork {
     TrajBatch eval;     /* (eval_batch, E), reused by the rate-map chunks */
     float *p0;          /* (Bmax, D) code of the start positions (evaluation) */
     float *start;       /* (Bmax, 2) start positions, gathered (evaluation) */
-    float *noise;       /* (max(B T, eval_batch E), N) hidden-state noise; in line, the
-                           feed's training noise too (between two batches it is free) */
+    float *noise;       /* (B T, N) the training batches' hidden-state noise when made in line
+                           (the feed's); the evaluation forwards draw theirs step by step (nd) */
+    NoiseDraw nd;       /* (eval_batch) hidden noise of the evaluation forwards, a step at a time */
     float *dec;         /* (max(B T, eval_batch E), 2) decoded positions */
     RateMapAcc acc;     /* (G*G, N) sums */
     float *maps;        /* (N, G, G) */
@@ -167,6 +169,7 @@ static void work_free(TaskWork *w)
     free(w->p0);
     free(w->start);
     free(w->noise);
+    noisedraw_free(&w->nd);
     free(w->dec);
     ratemap_acc_free(&w->acc);
     free(w->maps);
@@ -232,16 +235,18 @@ static int work_alloc(TaskWork *w, const TaskConfig *cfg, int data_thread, char 
     what = "trajectories";
     if (traj_alloc(&w->eval, cfg->eval_batch, w->E) != 0) goto fail;
     what = "buffers";
-    /* the largest forward: a training batch or an evaluation batch */
-    size_t BT = (size_t)w->B * (size_t)w->T, BTe = (size_t)cfg->eval_batch * (size_t)w->E;
-    if (BTe > BT) BT = BTe;
+    /* the largest forward: a training batch or an evaluation batch (dec);
+     * the noise: a training batch */
+    const size_t BTt = (size_t)w->B * (size_t)w->T, BTe = (size_t)cfg->eval_batch * (size_t)w->E;
+    const size_t BT = BTe > BTt ? BTe : BTt;
     w->p0 = malloc((size_t)w->Bmax * (size_t)w->D * sizeof(float));
     w->start = malloc((size_t)w->Bmax * 2 * sizeof(float));
-    w->noise = malloc(BT * (size_t)w->N * sizeof(float));
+    w->noise = malloc(BTt * (size_t)w->N * sizeof(float));
     w->dec = malloc(BT * 2 * sizeof(float));
     w->maps = malloc((size_t)w->N * (size_t)w->G * (size_t)w->G * sizeof(float));
     w->rank = malloc((size_t)w->N * sizeof *w->rank);
     if (!w->p0 || !w->start || !w->noise || !w->dec || !w->maps || !w->rank) goto fail;
+    if (noisedraw_alloc(&w->nd, cfg->eval_batch > w->B ? cfg->eval_batch : w->B, w->N) != 0) goto fail;
     if (class_alloc(w, cfg) != 0) goto fail;
     what = "training batches";
     /* a thread that cannot start (or its second slot) costs the overlap,
@@ -305,15 +310,20 @@ static double mean_err_cm(const TaskWork *w, const TrajBatch *tb)
 /* The forward pass of evaluation batch tb (no loss) with noise sigma *
  * xi, xi from r (no noise, and nothing drawn, when sigma == 0).  Outputs
  * and hidden states stay in the network. */
+static void draw_rows(void *ctx, int t, int B, float *xi)
+{
+    (void)B;
+    noisedraw_step(ctx, t, xi);
+}
+
 static void forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r)
 {
-    const float *noise = NULL;
-    if (sigma > 0) {
-        rng_normal_fill(r, w->noise, (size_t)tb->B * tb->T * w->N, (float)sigma);
-        noise = w->noise;
-    }
+    /* the noise rng_normal_fill(r, B T N, sigma) would give, drawn one step
+     * at a time (model/noisedraw.h: same numbers, r left where the fill
+     * leaves it; B N floats held instead of B T N) */
+    if (sigma > 0) noisedraw_start(&w->nd, r, tb->B, tb->T, (float)sigma);
     feed_encode_starts(&w->pc, tb, w->start, w->p0);
-    rnn_predict(&w->net, w->p0, tb->v, noise, tb->B, tb->T);
+    rnn_predict_rows(&w->net, w->p0, tb->v, sigma > 0 ? draw_rows : NULL, &w->nd, tb->B, tb->T);
 }
 
 static int stopped(const TaskHooks *h) { return h && h->stop && *h->stop; }
