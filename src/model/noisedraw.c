@@ -7,6 +7,7 @@
  */
 #include "model/noisedraw.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,7 @@ void noisedraw_free(NoiseDraw *d)
 
 void noisedraw_start(NoiseDraw *d, Rng *r, int B, int T, float sigma)
 {
+    assert(B >= 1 && B <= d->Bmax && T >= 1);
     const size_t TN = (size_t)T * (size_t)d->N, total = (size_t)B * TN;
     d->B = B;
     d->T = T;
@@ -64,6 +66,7 @@ void noisedraw_start(NoiseDraw *d, Rng *r, int B, int T, float sigma)
 
 void noisedraw_step(NoiseDraw *d, int t, float *xi)
 {
+    assert(t >= 1 && t <= d->T);
     const size_t N = (size_t)d->N, T = (size_t)d->T;
     for (int b = 0; b < d->B; b++) {
         float *blk = d->blk + (size_t)b * K, *dst = xi + (size_t)b * N;
@@ -73,6 +76,7 @@ void noisedraw_step(NoiseDraw *d, int t, float *xi)
             const size_t k = o / K;
             if (d->held[b] != k) {
                 /* the rows come in increasing order: k >= next[b] */
+                assert(k >= d->next[b]);
                 rng_skip(&d->st[b], (k - d->next[b]) * (K / 2));
                 rng_normal_block(&d->st[b], blk, d->sigma);
                 d->held[b] = k;

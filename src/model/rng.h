@@ -61,7 +61,7 @@ void rng_normal_fill(Rng *r, float *x, size_t n, float sigma);
  * k of rng_normal_fill(r0, ...) is outputs [k RNG_NORMAL_BLOCK,
  * (k + 1) RNG_NORMAL_BLOCK), made from words [k, k + 1) RNG_NORMAL_BLOCK / 2
  * of r0's stream, so a part of the fill can be made without the rest
- * (rnn_predict_drawn). */
+ * (model/noisedraw.h). */
 #define RNG_NORMAL_BLOCK 512
 void rng_normal_block(Rng *r, float *x, float sigma);
 

@@ -338,6 +338,7 @@ int gridnull_plan(GridNull *g, const float *score60, long min_shift, Rng *r)
 }
 
 enum { STREAM_WAYS = 4 }; /* shuffles added in one loop (gridnull_stream) */
+_Static_assert(STREAM_WAYS == 4, "gridnull_stream's loop is written out for four shuffles");
 
 /* Samples [a, b) of shuffle k into its sums: j -> i = j - s (pass 0) or
  * j + n - s (pass 1), sum[bin[i]] += col[j - c0], in increasing j. */
@@ -355,8 +356,8 @@ static void stream_one(GridNull *g, int pass, int k, const float *col, size_t c0
 /* The samples arrive as rows of all N units (stride N floats, 512 B at
  * N = 128): a shuffle reading its one unit straight from them touched a
  * cache line a sample, and the S shuffles walked the rows S times.  So
- * the kept units' activity of STREAM_COLS samples at a time is gathered
- * first, unit-major, into g->chunk (unused by the streamed way otherwise;
+ * the kept units' activity of a block of W = GRIDNULL_CHUNK Sb / U samples
+ * is gathered first, unit-major, into g->chunk (unused by the streamed way otherwise;
  * GRIDNULL_CHUNK * Sb floats), and each shuffle reads its unit's
  * contiguous column.  Four shuffles that cover the whole block are added
  * in one loop: their sums are separate, and a run of samples in one bin
