@@ -21,10 +21,9 @@ int noisedraw_alloc(NoiseDraw *d, int Bmax, int N)
     d->Bmax = Bmax;
     d->N = N;
     d->st = malloc((size_t)Bmax * sizeof *d->st);
-    d->next = malloc((size_t)Bmax * sizeof *d->next);
     d->held = malloc((size_t)Bmax * sizeof *d->held);
     d->blk = malloc((size_t)Bmax * K * sizeof *d->blk);
-    if (!d->st || !d->next || !d->held || !d->blk) {
+    if (!d->st || !d->held || !d->blk) {
         noisedraw_free(d);
         return -1;
     }
@@ -34,7 +33,6 @@ int noisedraw_alloc(NoiseDraw *d, int Bmax, int N)
 void noisedraw_free(NoiseDraw *d)
 {
     free(d->st);
-    free(d->next);
     free(d->held);
     free(d->blk);
     memset(d, 0, sizeof *d);
@@ -56,8 +54,7 @@ void noisedraw_start(NoiseDraw *d, Rng *r, int B, int T, float sigma)
         rng_skip(&cur, k * (K / 2) - word);
         word = k * (K / 2);
         d->st[b] = cur;
-        d->next[b] = k;
-        d->held[b] = (size_t)-1;
+        d->held[b] = k - 1; /* st[b] makes block k next (k - 1 wraps to SIZE_MAX at k = 0) */
     }
     const size_t end = (total + K - 1) / K * (K / 2);
     rng_skip(&cur, end - word);
@@ -75,12 +72,12 @@ void noisedraw_step(NoiseDraw *d, int t, float *xi)
         while (o < end) {
             const size_t k = o / K;
             if (d->held[b] != k) {
-                /* the rows come in increasing order: k >= next[b] */
-                assert(k >= d->next[b]);
-                rng_skip(&d->st[b], (k - d->next[b]) * (K / 2));
+                /* a trajectory's rows are consecutive outputs and come in
+                 * increasing t, so the block it needs next is the one st[b]
+                 * makes next */
+                assert(k == d->held[b] + 1);
                 rng_normal_block(&d->st[b], blk, d->sigma);
                 d->held[b] = k;
-                d->next[b] = k + 1;
             }
             const size_t off = o - k * K, n = end - o < K - off ? end - o : K - off;
             memcpy(dst, blk + off, n * sizeof *dst);

@@ -33,9 +33,8 @@ typedef struct NoiseDraw {
     int Bmax, N;       /* capacity: trajectories, units a row */
     int B, T;          /* the batch of the last noisedraw_start */
     float sigma;
-    Rng *st;           /* (Bmax) trajectory b's stream at block next[b] */
-    size_t *next;      /* (Bmax) the block st[b] makes next */
-    size_t *held;      /* (Bmax) the block in blk[b]; (size_t)-1 none */
+    Rng *st;           /* (Bmax) trajectory b's stream, at block held[b] + 1 */
+    size_t *held;      /* (Bmax) the block in blk[b] (before b's first: the one before it) */
     float *blk;        /* (Bmax, K) the block trajectory b reads */
 } NoiseDraw;
 
