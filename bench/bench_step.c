@@ -554,7 +554,10 @@ static int bench_task(const Opt *o)
     int hwm_reset = reset_hwm() == 0;
     long hwm0 = proc_status_kb("VmHWM");
     TaskResult res;
-    if (result_alloc(&res, &cfg) != 0) return -1;
+    if (result_alloc(&res, &cfg) != 0) {
+        sb_free(&sb);
+        return -1;
+    }
     TaskTimes tt;
     memset(&tt, 0, sizeof tt);
     memset(&in, 0, sizeof in);
