@@ -158,15 +158,19 @@ static void test_codes(int target, int shape, int P_cells, double surround)
         top_bad += fabs(dec[2 * j] - mx) > 1e-6 || fabs(dec[2 * j + 1] - my) > 1e-6;
         err += hypot(dec[2 * j] - x, dec[2 * j + 1] - y);
         /* against the formula written out in double with libm's exp,
-         * every cell, 50 positions: the float exponentials (2.5e-7) and
-         * the float code, relative 1e-6, plus 1e-9 absolute for the DoG's
-         * cancellation of two near-equal softmaxes and for the float
-         * argument of the exponential (relative error |x| 6e-8, large
-         * only where the code is tiny) */
-        if (j < 50 && ref) {
+         * every cell of every position: the float distances, exponentials
+         * (2.1e-7 at surround 2) and normalisers, relative 1.5e-6, plus
+         * 1.5e-9 absolute for the DoG's cancellation of two near-equal
+         * softmaxes and for the exponential's float argument (relative
+         * error |x| 1e-7, large only where the code is tiny).  The float
+         * code reaches 1.02 of 1e-6 code + 1e-9 here (circle, P 512), the
+         * double-distance one before it 0.96; the reference code's float32
+         * arithmetic, 1.5 at P 512 (docs/performance.md, "The codes in
+         * float"). */
+        if (ref) {
             formula(&pc, x, y, ref);
             for (int i = 0; i < P; i++) {
-                double e = fabs(c[i] - ref[i]), tol = 1e-6 * ref[i] + 1e-9;
+                double e = fabs(c[i] - ref[i]), tol = 1.5e-6 * ref[i] + 1.5e-9;
                 if (e > maxref) maxref = e;
                 if (e / tol > worst) worst = e / tol;
                 ref_bad += e > tol;

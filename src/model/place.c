@@ -9,14 +9,16 @@
  * difference of two such softmaxes with sigma2^2 = surround_scale sigma^2,
  * shifted by |min| and renormalised.
  *
- * Precision (docs/performance.md, "Target precision"): the squared
- * distances, their minimum and the normalising sums are double; the
- * exponentials and the codes are float (place_expf below, max relative
- * error 1e-7 against libm's double exp, tests/test_place.c).  The codes
- * differ from the all-double computation (libm exp) by at most
- * 1e-6 * code + 1e-9, the tolerance test_place.c asserts (500 and 512
- * cells, DoG surround 2 and 3; with far fewer cells or a narrower surround
- * the DoG's p1 - p2 cancels more and exceeds it, as it did before).
+ * Precision (docs/performance.md, "Target precision" and "The codes in
+ * float"): everything is float, as in the reference code (float32 torch),
+ * with place_expf below (max relative error 7.6e-8 against libm's double
+ * exp, tests/test_place.c).  The codes differ from the formula computed in
+ * double with libm's exp by at most 1.5e-6 * code + 1.5e-9, the tolerance
+ * test_place.c asserts (every cell of 500 positions; 500 and 512 cells,
+ * DoG surround 2 and 3; 0.68 of it at worst there).  With fewer cells or a
+ * narrower surround the DoG's p1 - p2 cancels more and can exceed it: at P
+ * = 256, 2.1 x (1e-6 code + 1e-9) at worst, for 0.01 % of the cells; the
+ * reference code's float32 arithmetic, 2.9 x, for 0.2 %.
  */
 #include "model/place.h"
 
@@ -29,8 +31,8 @@
 #include <string.h>
 
 /* place_encode (the passes below, inlined into it) and place_expf_fill
- * are compiled for the baseline (SSE2, 4 floats or 2 doubles a vector)
- * and with SIMD_FMA (AVX2 + FMA, 8 or 4); simd_fma_ says which runs
+ * are compiled for the baseline (SSE2, 4 floats a vector) and with
+ * SIMD_FMA (AVX2 + FMA, 8); simd_fma_ says which runs
  * (model/simd.h, as for rnn.c's kernels).  The two give the same bits:
  * every loop is element-wise or reduces into fixed lanes (below), the
  * Makefile compiles place.o with -ffp-contract=off (no a * b + c fused
@@ -47,7 +49,7 @@
  * place.o GCC's dynamic cost model, as rnn.o, so the selects vectorise):
  * model/fastexp.h's, and 0 below -64 (exp(-64) = 1.6e-28; the double code
  * gave at most that, an absolute difference far below the codes' tolerance
- * 1e-9; the cut keeps every product of the normalisation, e * (1 / sum) >=
+ * 1.5e-9; the cut keeps every product of the normalisation, e * (1 / sum) >=
  * 1.6e-28 / 65536, out of the denormal range, whose arithmetic costs ~100
  * cycles a result on x86).  Measured max relative error against double exp
  * over [-64, 0]: 7.6e-8 (9.8e-8 before fastexp's multiply-adds were fused;
@@ -89,49 +91,46 @@ enum { PLACE_BLOCK = 8 };  /* L: cells per vectorised block, lanes of the sums a
 /* encode_one makes a few passes over the P cells.  Each runs in blocks of
  * L cells with a constant trip count and restrict pointers, which GCC
  * vectorises at -O2, and the tail of P through the same per-cell
- * function, scalar (same operations, same bits).  Sums (double) go into
- * L lanes: lane l takes cells l, l + L, l + 2L, ... in order (the tail's
- * too), and the lanes are combined pairwise in a fixed order, so the
- * additions are the same at any vector width.  Minima go into L lanes too
- * (the tail into lane 0: a minimum is exact in any order); v < m ? v : m
- * is what minpd / minps compute, and GCC emits them.  L = 8 keeps a
- * pass's lanes in registers on AVX2 (two vectors of 4 doubles); with 16
- * lanes GCC kept them in memory, and a pass of exponentials and sums
- * took 1.5 ns a cell against 0.8 for the exponentials alone.  So the sums
- * are a pass of their own (1.0 ns for both passes; fused with 8 lanes,
- * 1.4: register pressure). */
+ * function, scalar (same operations, same bits).  Sums go into L lanes:
+ * lane l takes cells l, l + L, l + 2L, ... in order (the tail's too), and
+ * the lanes are combined pairwise in a fixed order, so the additions are
+ * the same at any vector width.  Minima go into L lanes too (the tail into
+ * lane 0: a minimum is exact in any order); v < m ? v : m is what minps
+ * computes, and GCC emits it.  L = 8 is one AVX2 vector of floats, so a
+ * pass's lanes stay in registers and the sums ride in the exponentials'
+ * pass (with doubles, two vectors a lane set, they had to be a pass of
+ * their own: docs/performance.md section 8, "The codes in float"). */
 
-/* d2 = (x - cx)^2 + (y - cy)^2, double: x - cx of two floats is exact in
- * double, so d2 carries one rounding. */
-PLACE_INLINE double cell_d2(float cx, float cy, double x, double y)
+/* d2 = (x - cx)^2 + (y - cy)^2, float: three roundings after the two of
+ * the differences (no fused multiply-add: -ffp-contract=off). */
+PLACE_INLINE float cell_d2(float cx, float cy, float x, float y)
 {
-    double dx = x - (double)cx, dy = y - (double)cy;
+    float dx = x - cx, dy = y - cy;
     return dx * dx + dy * dy;
 }
 
-/* exp(g (d2 - m)): the argument in double, rounded to float once, then
- * place_expf. */
-PLACE_INLINE float cell_exp(double d2, double m, double g)
+/* exp(g (d2 - m)), the argument in float, then place_expf. */
+PLACE_INLINE float cell_exp(float d2, float m, float g)
 {
-    return place_expf((float)(g * (d2 - m)));
+    return place_expf(g * (d2 - m));
 }
 
 /* Both exponentials of a cell at surround_scale 2 (g1 = 2 g2):
- *   a = (float)(g2 (d2 - m)),  e2 = exp(a),  e1 = e2 * e2 = exp(2 a)
- * 2a is exactly cell_exp's argument (float)(g1 (d2 - m)) (a factor of 2
- * commutes with rounding, outside the subnormal range), so e1 is the same
- * exp(2a) as cell_exp(d2, m, g1), with relative error <= 2 * 7.6e-8 +
- * 6e-8 = 2.1e-7 (the square's rounding; cell_exp's is 7.6e-8), and it
- * is 0 exactly where cell_exp's is: below 2a = -64, i.e. where a <
- * -32 (0xC2000000 is -32.0f; the test on the bits, as place_expf).  The
- * cut is applied to e2 before squaring: squares of e2 < 2^-63 are
- * denormal or underflow (down to e2's bottom exp(-64), squared
- * exp(-128) = 2.6e-56), and a multiplication with such a result costs
- * ~100 cycles on x86 (measured: with the cut applied after the square,
- * 1.2 ms more a training step at P = 256).  Returns e2, e1 into *e1. */
-PLACE_INLINE float cell_exp_sq(double d2, double m, double g2, float *e1)
+ *   a = g2 (d2 - m),  e2 = exp(a),  e1 = e2 * e2 = exp(2 a)
+ * 2a is exactly cell_exp's argument g1 (d2 - m) (a factor of 2 commutes
+ * with rounding, outside the subnormal range), so e1 is the same exp(2a)
+ * as cell_exp(d2, m, g1), with relative error <= 2 * 7.6e-8 + 6e-8 =
+ * 2.1e-7 (the square's rounding; cell_exp's is 7.6e-8), and it is 0
+ * exactly where cell_exp's is: below 2a = -64, i.e. where a < -32
+ * (0xC2000000 is -32.0f; the test on the bits, as place_expf).  The cut is
+ * applied to e2 before squaring: squares of e2 < 2^-63 are denormal or
+ * underflow (down to e2's bottom exp(-64), squared exp(-128) = 2.6e-56),
+ * and a multiplication with such a result costs ~100 cycles on x86
+ * (measured: with the cut applied after the square, 1.2 ms more a
+ * training step at P = 256).  Returns e2, e1 into *e1. */
+PLACE_INLINE float cell_exp_sq(float d2, float m, float g2, float *e1)
 {
-    float a = (float)(g2 * (d2 - m));
+    float a = g2 * (d2 - m);
     float e2 = place_expf(a);
     uint32_t ab, eb;
     memcpy(&ab, &a, sizeof ab);
@@ -145,7 +144,7 @@ PLACE_INLINE float cell_exp_sq(double d2, double m, double g2, float *e1)
 
 /* Sum of the L lanes s (L), pairwise: s_l += s_{l + w} for w = L/2, ..., 1
  * (s is overwritten). */
-PLACE_INLINE double lanes_sum(double *s)
+PLACE_INLINE float lanes_sum(float *s)
 {
     for (int w = PLACE_BLOCK / 2; w > 0; w /= 2)
         for (int l = 0; l < w; l++) s[l] += s[l + w];
@@ -153,8 +152,8 @@ PLACE_INLINE double lanes_sum(double *s)
 }
 
 /* Pass 1: d2 (P) = cell_d2 of every cell; returns m = min_i d2_i. */
-PLACE_INLINE void d2_block(const float *restrict cx, const float *restrict cy, double x, double y,
-                           double *restrict d2, double *restrict mn)
+PLACE_INLINE void d2_block(const float *restrict cx, const float *restrict cy, float x, float y,
+                           float *restrict d2, float *restrict mn)
 {
     for (int l = 0; l < PLACE_BLOCK; l++) {
         d2[l] = cell_d2(cx[l], cy[l], x, y);
@@ -162,9 +161,9 @@ PLACE_INLINE void d2_block(const float *restrict cx, const float *restrict cy, d
     }
 }
 
-PLACE_INLINE double d2_min(const float *cx, const float *cy, double x, double y, double *d2, int P)
+PLACE_INLINE float d2_min(const float *cx, const float *cy, float x, float y, float *d2, int P)
 {
-    double mn[PLACE_BLOCK];
+    float mn[PLACE_BLOCK];
     for (int l = 0; l < PLACE_BLOCK; l++) mn[l] = INFINITY;
     int i = 0;
     for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) d2_block(cx + i, cy + i, x, y, d2 + i, mn);
@@ -177,93 +176,76 @@ PLACE_INLINE double d2_min(const float *cx, const float *cy, double x, double y,
 }
 
 /* Pass 2, one exponential (the Gaussian; each of the general DoG's two):
- * e (P) = cell_exp(d2, m, g). */
-PLACE_INLINE void exp_block(const double *restrict d2, double m, double g, float *restrict e)
+ * e (P) = cell_exp(d2, m, g), and returns sum_i e_i. */
+PLACE_INLINE void exp_block(const float *restrict d2, float m, float g, float *restrict e, float *restrict s)
 {
-    for (int l = 0; l < PLACE_BLOCK; l++) e[l] = cell_exp(d2[l], m, g);
+    for (int l = 0; l < PLACE_BLOCK; l++) {
+        e[l] = cell_exp(d2[l], m, g);
+        s[l] += e[l];
+    }
 }
 
-PLACE_INLINE void exp_fill(const double *d2, double m, double g, float *e, int P)
+PLACE_INLINE float exp_fill(const float *d2, float m, float g, float *e, int P)
 {
+    float s[PLACE_BLOCK] = {0};
     int i = 0;
-    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) exp_block(d2 + i, m, g, e + i);
-    for (; i < P; i++) e[i] = cell_exp(d2[i], m, g);
-}
-
-/* Pass 2, DoG at surround_scale 2: e1, e2 (P) = cell_exp_sq. */
-PLACE_INLINE void sq_block(const double *restrict d2, double m, double g2, float *restrict e1, float *restrict e2)
-{
-    for (int l = 0; l < PLACE_BLOCK; l++) e2[l] = cell_exp_sq(d2[l], m, g2, &e1[l]);
-}
-
-PLACE_INLINE void exp_sq_fill(const double *d2, double m, double g2, float *e1, float *e2, int P)
-{
-    int i = 0;
-    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sq_block(d2 + i, m, g2, e1 + i, e2 + i);
-    for (; i < P; i++) e2[i] = cell_exp_sq(d2[i], m, g2, &e1[i]);
-}
-
-/* Pass 3: the normalising sums, double: sum_i v_i (the Gaussian's), or
- * sum_i v_i and sum_i w_i in one pass (the DoG's two). */
-PLACE_INLINE void sum1_block(const float *restrict v, double *restrict s)
-{
-    for (int l = 0; l < PLACE_BLOCK; l++) s[l] += (double)v[l];
-}
-
-PLACE_INLINE double sum1(const float *v, int P)
-{
-    double s[PLACE_BLOCK] = {0};
-    int i = 0;
-    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sum1_block(v + i, s);
-    for (; i < P; i++) s[i % PLACE_BLOCK] += (double)v[i];
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) exp_block(d2 + i, m, g, e + i, s);
+    for (; i < P; i++) {
+        e[i] = cell_exp(d2[i], m, g);
+        s[i % PLACE_BLOCK] += e[i];
+    }
     return lanes_sum(s);
 }
 
-PLACE_INLINE void sum2_block(const float *restrict v, const float *restrict w, double *restrict s,
-                             double *restrict t)
+/* Pass 2, DoG at surround_scale 2: e1, e2 (P) = cell_exp_sq, and their
+ * sums *s1, *s2. */
+PLACE_INLINE void sq_block(const float *restrict d2, float m, float g2, float *restrict e1, float *restrict e2,
+                           float *restrict s1, float *restrict s2)
 {
     for (int l = 0; l < PLACE_BLOCK; l++) {
-        s[l] += (double)v[l];
-        t[l] += (double)w[l];
+        e2[l] = cell_exp_sq(d2[l], m, g2, &e1[l]);
+        s1[l] += e1[l];
+        s2[l] += e2[l];
     }
 }
 
-PLACE_INLINE void sum2(const float *v, const float *w, int P, double *sv, double *sw)
+PLACE_INLINE void exp_sq_fill(const float *d2, float m, float g2, float *e1, float *e2, int P, float *s1,
+                              float *s2)
 {
-    double s[PLACE_BLOCK] = {0}, t[PLACE_BLOCK] = {0};
+    float s[PLACE_BLOCK] = {0}, t[PLACE_BLOCK] = {0};
     int i = 0;
-    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sum2_block(v + i, w + i, s, t);
+    for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) sq_block(d2 + i, m, g2, e1 + i, e2 + i, s, t);
     for (; i < P; i++) {
-        s[i % PLACE_BLOCK] += (double)v[i];
-        t[i % PLACE_BLOCK] += (double)w[i];
+        e2[i] = cell_exp_sq(d2[i], m, g2, &e1[i]);
+        s[i % PLACE_BLOCK] += e1[i];
+        t[i % PLACE_BLOCK] += e2[i];
     }
-    *sv = lanes_sum(s);
-    *sw = lanes_sum(t);
+    *s1 = lanes_sum(s);
+    *s2 = lanes_sum(t);
 }
 
-/* Pass 4 (DoG): q (P) = e1 inv1 - e2 inv2 (float); *qmin = min_i q_i;
- * returns sum_i q_i (double). */
+/* Pass 3 (DoG): q (P) = e1 inv1 - e2 inv2; *qmin = min_i q_i; returns
+ * sum_i q_i. */
 PLACE_INLINE void q_block(const float *restrict e1, const float *restrict e2, float inv1, float inv2,
-                          float *restrict q, float *restrict mn, double *restrict s)
+                          float *restrict q, float *restrict mn, float *restrict s)
 {
     for (int l = 0; l < PLACE_BLOCK; l++) {
         q[l] = e1[l] * inv1 - e2[l] * inv2;
         mn[l] = q[l] < mn[l] ? q[l] : mn[l];
-        s[l] += (double)q[l];
+        s[l] += q[l];
     }
 }
 
-PLACE_INLINE double dog_q(const float *e1, const float *e2, float inv1, float inv2, float *q, int P, float *qmin)
+PLACE_INLINE float dog_q(const float *e1, const float *e2, float inv1, float inv2, float *q, int P, float *qmin)
 {
-    float mn[PLACE_BLOCK];
-    double s[PLACE_BLOCK] = {0};
+    float mn[PLACE_BLOCK], s[PLACE_BLOCK] = {0};
     for (int l = 0; l < PLACE_BLOCK; l++) mn[l] = INFINITY;
     int i = 0;
     for (; i + PLACE_BLOCK <= P; i += PLACE_BLOCK) q_block(e1 + i, e2 + i, inv1, inv2, q + i, mn, s);
     for (; i < P; i++) {
         q[i] = e1[i] * inv1 - e2[i] * inv2;
         mn[0] = q[i] < mn[0] ? q[i] : mn[0];
-        s[i % PLACE_BLOCK] += (double)q[i];
+        s[i % PLACE_BLOCK] += q[i];
     }
     for (int l = 1; l < PLACE_BLOCK; l++) mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
     *qmin = mn[0];
@@ -348,48 +330,46 @@ int place_dim(const PlaceCells *pc)
     return pc->dim;
 }
 
-/* One position (x, y) -> code (P).  Distances and sums in double, the
- * exponentials and the code in float:
+/* One position (x, y) -> code (P), all in float (the field's reference
+ * code computes it in float32 too; error bounds in the file's head):
  *   d2_i = |x - c_i|^2, m = min_i d2_i
  *   e1_i = exp(-(d2_i - m) / (2 sigma^2)),  p1 = e1 / sum(e1)   (stable softmax)
  * gaussian: code = p1
  * dog:      e2_i = exp(-(d2_i - m) / (2 s sigma^2)), p2 = e2 / sum(e2)
  *           (s = 2: e1_i = e2_i^2, cell_exp_sq)
  *           q = p1 - p2;  r = q - min(q) (= q + |min|, as sum(q) = 0);  code = r / sum(r)
- *           sum(r) = sum(q) - P min(q), in double (the differences unrounded;
- *           no pass of its own)
- * Passes over the cells: gaussian 4 (d2 and m; e1; its sum; scale), dog 5
- * at s = 2 (d2 and m; e1 and e2; their sums; q, its min and sum; shift
- * and scale), 6 at other s (e1 and e2 in two passes). */
-PLACE_INLINE void encode_one(const PlaceCells *pc, double x, double y, float *code)
+ *           sum(r) = sum(q) - P min(q) (no pass of its own)
+ * Passes over the cells: gaussian 3 (d2 and m; e1 and its sum; scale), dog
+ * 4 at s = 2 (d2 and m; e1, e2 and their sums; q, its min and sum; shift
+ * and scale), 5 at other s (e1 and e2 in two passes). */
+PLACE_INLINE void encode_one(const PlaceCells *pc, float x, float y, float *code)
 {
     const int P = pc->P;
     const float *cx = pc->work, *cy = pc->work + P; /* (P), (P) */
     float *e1 = pc->work + 2 * (size_t)P;          /* (P) */
     float *e2 = pc->work + 3 * (size_t)P;          /* (P) */
-    double *d2 = pc->d2;                            /* (P) */
-    double m = d2_min(cx, cy, x, y, d2, P);
-    double g1 = -1.0 / (2 * pc->sigma * pc->sigma), g2 = g1 / pc->surround;
+    float *d2 = pc->d2;                             /* (P) */
+    float m = d2_min(cx, cy, x, y, d2, P);
+    /* g1 = 2 s g2 exactly at s = 2 (cell_exp_sq) */
+    float g1 = (float)(-1.0 / (2 * pc->sigma * pc->sigma)), g2 = (float)(g1 / pc->surround);
     if (pc->target == TARGET_GAUSSIAN) {
-        exp_fill(d2, m, g1, code, P);
-        shift_scale(code, 0.0f, (float)(1.0 / sum1(code, P)), P);
+        shift_scale(code, 0.0f, 1.0f / exp_fill(d2, m, g1, code, P), P);
         return;
     }
+    float s1, s2;
     if (pc->surround == 2) {
-        exp_sq_fill(d2, m, g2, e1, e2, P);
+        exp_sq_fill(d2, m, g2, e1, e2, P, &s1, &s2);
     } else {
-        exp_fill(d2, m, g1, e1, P);
-        exp_fill(d2, m, g2, e2, P);
+        s1 = exp_fill(d2, m, g1, e1, P);
+        s2 = exp_fill(d2, m, g2, e2, P);
     }
-    double s1, s2;
-    sum2(e1, e2, P, &s1, &s2);
     float qmin;
-    double sq = dog_q(e1, e2, (float)(1.0 / s1), (float)(1.0 / s2), code, P, &qmin) - (double)P * qmin;
+    float sq = dog_q(e1, e2, 1.0f / s1, 1.0f / s2, code, P, &qmin) - (float)P * qmin;
     /* sq = 0 only when every q_i is equal (P = 1): the uniform code */
     if (sq > 0) {
-        shift_scale(code, qmin, (float)(1.0 / sq), P);
+        shift_scale(code, qmin, 1.0f / sq, P);
     } else {
-        for (int i = 0; i < P; i++) code[i] = (float)(1.0 / P);
+        for (int i = 0; i < P; i++) code[i] = 1.0f / (float)P;
     }
 }
 

@@ -43,7 +43,7 @@ typedef struct PlaceCells {
     float *centres;   /* (P, 2) centres, m; NULL for cartesian */
     float *work;      /* (4P): centres' x (P) and y (P), then two (P) scratch
                          rows of encode (the exponentials); NULL for cartesian */
-    double *d2;       /* (P) scratch of encode: squared distances; NULL for cartesian */
+    float *d2;        /* (P) scratch of encode: squared distances; NULL for cartesian */
     int *top;         /* (P) scratch of decode; NULL for cartesian */
 } PlaceCells;
 
