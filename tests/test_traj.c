@@ -213,6 +213,55 @@ static void test_reproducible(void)
     TEST_CHECK(traj_alloc(&t1, 0, 5) == -1 && traj_alloc(&t1, 5, 0) == -1, "bad sizes refused");
 }
 
+/* arena_wall_bounds: lo <= arena_wall <= hi wherever it gives bounds, at
+ * random points and at points 1e-3 to 3e-12 arena sizes from a wall or a
+ * corner (every edge); bounds for nearly every interior point of the convex
+ * shapes, none for the circle and the T-maze.  (That the walk is the same
+ * with them is test_matches_reference: the oracle takes arena_wall at
+ * every step.) */
+static void test_wall_bounds(void)
+{
+    const double sizes[] = {2.2, 0.05, 100}, gaps[] = {1e-3, 1e-6, 1e-9, 1e-11, 3e-12};
+    for (int sh = 0; sh < 5; sh++)
+        for (int si = 0; si < 3; si++) {
+            TaskConfig cfg;
+            Arena a;
+            make_arena(&a, &cfg, sh, sizes[si]);
+            const double L = a.size;
+            Rng r;
+            rng_seed(&r, (uint64_t)(7 + si), RNG_SAMPLE);
+            long given = 0, tried = 0, bad = 0, wide = 0;
+            double worst = 0; /* max |d - arena_wall| / L, d the bounds' middle */
+            for (int i = 0; i < 20000; i++) {
+                double x, y, lo, hi;
+                if (i < 10000 || a.nv == 0) {
+                    arena_sample(&a, &r, &x, &y);
+                } else {
+                    /* a point gaps[g] L inside edge e, at a fraction f along it (f
+                     * near 0 or 1: next to a corner) */
+                    int e = i % a.nv, j = (e + 1) % a.nv, g = (i / a.nv) % 5;
+                    double f = (i / (5 * a.nv)) % 3 == 0 ? rng_uniform(&r) : (i / (5 * a.nv)) % 3 == 1 ? 1e-7 : 1 - 1e-7;
+                    double ex = a.vx[j] - a.vx[e], ey = a.vy[j] - a.vy[e], len = sqrt(ex * ex + ey * ey);
+                    x = a.vx[e] + f * ex - ey / len * gaps[g] * L;
+                    y = a.vy[e] + f * ey + ex / len * gaps[g] * L;
+                    if (!arena_contains(&a, x, y)) continue;
+                }
+                tried++;
+                if (arena_wall_bounds(&a, x, y, &lo, &hi) != 0) continue;
+                given += i < 10000;
+                double d = arena_wall(&a, x, y, NULL);
+                bad += !(lo <= d && d <= hi);
+                wide += !(hi - lo <= 2.01e-12 * L); /* 2e-12 L, and the roundings of d -+ 1e-12 L */
+                if (fabs(0.5 * (lo + hi) - d) / L > worst) worst = fabs(0.5 * (lo + hi) - d) / L;
+            }
+            int convex = sh == ARENA_SQUARE || sh == ARENA_TRIANGLE || sh == ARENA_HEXAGON;
+            TEST_CHECK(bad == 0 && wide == 0, "%s size %g: %ld of %ld points outside their wall bounds, %ld too wide "
+                       "(worst middle - distance %.2g L)", shape_name[sh], L, bad, tried, wide, worst);
+            TEST_CHECK(convex ? given >= 9990 : given == 0, "%s size %g: bounds for %ld of 10000 uniform points",
+                       shape_name[sh], L, given);
+        }
+}
+
 /* ---- the walk written out with every test (the oracle) ---------------- */
 
 /* traj.h's walk as its comments state it, with no shortcut: every move
@@ -536,6 +585,7 @@ int main(void)
     test_arena_geometry();
     test_inside_all_shapes();
     test_reproducible();
+    test_wall_bounds();
     test_matches_reference();
     test_step_statistics();
     test_border_occupancy();

@@ -76,6 +76,18 @@ int arena_init(Arena *a, const TaskConfig *cfg)
     }
     a->xmin = -a->xmax;
     a->ymin = -a->ymax;
+    /* convex: every turn v[i] -> v[i+1] -> v[i+2] to the left (cross > 0);
+     * then the inward normal of edge e = v[i+1] - v[i] is (-e_y, e_x) / |e| */
+    a->convex = a->nv >= 3;
+    for (int i = 0; i < a->nv; i++) {
+        int j = (i + 1) % a->nv, k = (i + 2) % a->nv;
+        double ex = a->vx[j] - a->vx[i], ey = a->vy[j] - a->vy[i];
+        double fx = a->vx[k] - a->vx[j], fy = a->vy[k] - a->vy[j];
+        if (!(ex * fy - ey * fx > 0)) a->convex = 0;
+        double len = sqrt(ex * ex + ey * ey);
+        a->nx[i] = -ey / len;
+        a->ny[i] = ex / len;
+    }
     return 0;
 fail:
     *a = (Arena){0};
@@ -170,6 +182,32 @@ double arena_wall(const Arena *a, double x, double y, double *normal_angle)
         }
     }
     return sqrt(best);
+}
+
+/* Inside a convex polygon the nearest wall point is the foot of the
+ * perpendicular on the nearest edge's line, so the distance is
+ *   d = min_i n_i . (p - v_i)
+ * (each term >= the distance to edge i's line, equal for the nearest).
+ * Rounding: with p and v_i within the box (|p - v_i| <= 2 L, L =
+ * arena_size) and n_i a unit vector to a few ulps, each term is off by at
+ * most ~16 eps L (eps = 2^-53), and arena_wall's seg_dist2 and sqrt by
+ * ~8 eps L + 2 eps d: together below 1e-14 L (test_traj measures at most
+ * 1.4e-16 L between them).  The bounds are d -+ 1e-12 L, a margin of a
+ * hundred times the estimate; closer than 2e-12 L to a wall (or outside)
+ * there are no bounds. */
+int arena_wall_bounds(const Arena *a, double x, double y, double *lo, double *hi)
+{
+    if (!a->convex) return -1;
+    double d = INFINITY;
+    for (int i = 0; i < a->nv; i++) {
+        double di = a->nx[i] * (x - a->vx[i]) + a->ny[i] * (y - a->vy[i]);
+        d = di < d ? di : d;
+    }
+    double tol = 1e-12 * a->size;
+    if (!(d > 2 * tol)) return -1;
+    *lo = d - tol;
+    *hi = d + tol;
+    return 0;
 }
 
 double arena_exit(const Arena *a, double x, double y, double dx, double dy, double *normal_angle)

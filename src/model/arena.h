@@ -31,6 +31,8 @@ typedef struct Arena {
     double corridor;              /* tmaze: corridor width w; 0 otherwise */
     int nv;                       /* polygon vertices (0 for the circle) */
     double vx[ARENA_MAX_VERTS], vy[ARENA_MAX_VERTS]; /* (nv) CCW, edge i runs v[i] -> v[(i+1) % nv] */
+    int convex;                   /* polygon with every turn to the left (square, triangle, hexagon) */
+    double nx[ARENA_MAX_VERTS], ny[ARENA_MAX_VERTS]; /* (nv) unit inward normal of edge i (convex only) */
 } Arena;
 
 /* Build the arena of cfg->arena with extent cfg->arena_size.  Returns -1 for
@@ -54,6 +56,17 @@ double arena_area(const Arena *a);
  * nearest corner (re-entrant corners of the T-maze).  When (x, y) lies on
  * the wall, the inward normal of that wall segment. */
 double arena_wall(const Arena *a, double x, double y, double *normal_angle);
+
+/* Bounds lo <= arena_wall(a, x, y, NULL) <= hi, cheaper than the distance
+ * itself, for (x, y) inside a convex polygon and clear of its walls by more
+ * than the bounds' width (~1e-12 x arena_size): there the distance to the
+ * nearest wall is the smallest distance to the edges' lines, n_i . (p -
+ * v_i), one product per edge and no division.  Returns 0 with the bounds
+ * set, or -1 (the circle, the T-maze, a point on or near a wall or
+ * outside): then only arena_wall gives it.  Callers decide comparisons with
+ * the bounds where they can and call arena_wall where not, so every answer
+ * is the one arena_wall gives. */
+int arena_wall_bounds(const Arena *a, double x, double y, double *lo, double *hi);
 
 /* First wall contact of the straight move from (x, y) (inside) by (dx, dy):
  * the smallest fraction s in [0, 1] of the move at which the segment

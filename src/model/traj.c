@@ -63,6 +63,43 @@ void traj_free(TrajBatch *tb)
  * take it unreflected on its first contact test and pass its check.  Such
  * a move (most steps away from the walls) skips the tests and gives the
  * same v to the bit. */
+/* The distance dw = arena_wall(a, p) from p to the nearest wall, held as
+ * bounds lo <= dw <= hi (arena_wall_bounds, cheap) or exactly (lo = hi =
+ * dw).  The walk only compares dw with thresholds: wall_below and
+ * wall_above decide from the bounds where the threshold lies outside them
+ * and compute dw where not, so they answer as dw itself would, and the
+ * walk is the same to the bit as with arena_wall at every step (most
+ * steps in the square, triangle and hexagon then skip its per-edge
+ * divisions and square root). */
+typedef struct {
+    double lo, hi;
+} WallDist;
+
+static WallDist wall_dist(const Arena *a, float px, float py)
+{
+    WallDist w;
+    if (arena_wall_bounds(a, px, py, &w.lo, &w.hi) != 0) w.lo = w.hi = arena_wall(a, px, py, NULL);
+    return w;
+}
+
+/* dw < s */
+static int wall_below(WallDist *w, const Arena *a, float px, float py, double s)
+{
+    if (w->hi < s) return 1;
+    if (w->lo >= s) return 0;
+    w->lo = w->hi = arena_wall(a, px, py, NULL);
+    return w->lo < s;
+}
+
+/* dw > s */
+static int wall_above(WallDist *w, const Arena *a, float px, float py, double s)
+{
+    if (w->lo > s) return 1;
+    if (w->hi <= s) return 0;
+    w->lo = w->hi = arena_wall(a, px, py, NULL);
+    return w->lo > s;
+}
+
 static int step_ok(const Arena *a, float px, float py, float ux, float uy)
 {
     float nx = px + ux, ny = py + uy;
@@ -70,13 +107,14 @@ static int step_ok(const Arena *a, float px, float py, float ux, float uy)
 }
 
 static void step_inside(const Arena *a, float px, float py, double dx, double dy, double margin,
-                        double dw, double *h, float *vx, float *vy)
+                        WallDist *dw, double *h, float *vx, float *vy)
 {
     double len = sqrt(dx * dx + dy * dy);
     *vx = 0.0f;
     *vy = 0.0f;
     if (!(len > 0)) return;
-    if (len + margin < dw) { /* clear of every wall: 1.'s first branch without its tests */
+    /* len + margin < dw: clear of every wall, 1.'s first branch without its tests */
+    if (wall_above(dw, a, px, py, len + margin)) {
         double qx = (double)px + dx, qy = (double)py + dy;
         *vx = (float)(qx - px);
         *vy = (float)(qy - py);
@@ -161,8 +199,8 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
             /* (the wall's normal and the angle only inside the border
              * region, where they are used: same values, no atan2 and
              * remainder for the steps away from the walls) */
-            double dw = arena_wall(a, px, py, NULL);
-            if (dw < cfg->border_region) {
+            WallDist dw = wall_dist(a, px, py);
+            if (wall_below(&dw, a, px, py, cfg->border_region)) {
                 double n;
                 arena_wall(a, px, py, &n);
                 double aw = remainder(h - (n + TRAJ_PI), 2 * TRAJ_PI);
@@ -173,7 +211,7 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
             }
             /* v_t = speed dt (cos h, sin h), reflected at a wall */
             float vx, vy;
-            step_inside(a, px, py, speed * dt * cos(h), speed * dt * sin(h), margin, dw, &h, &vx, &vy);
+            step_inside(a, px, py, speed * dt * cos(h), speed * dt * sin(h), margin, &dw, &h, &vx, &vy);
             v[2 * t] = vx;
             v[2 * t + 1] = vy;
             pos[2 * t + 2] = px + vx;
