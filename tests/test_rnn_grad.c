@@ -606,13 +606,27 @@ static void split_shapes(void)
             TEST_CHECK(hd == 0, "%s/%s: forward-only hidden states differ", cell_name[cell], act_name[act]);
             /* the same noise given step by step (rnn_predict_rows) */
             RowsCtx rc = {xi, Tf, 0, 0};
-            rnn_predict_rows(&sm, p0, v, copy_rows, &rc, Bf, Tf);
+            rnn_predict_rows(&sm, p0, v, copy_rows, &rc, Bf, Tf, 1);
             TEST_CHECK(rc.bad == 0 && rc.last_t == Tf, "%s/%s: rows asked out of order (last %d)", cell_name[cell],
                        act_name[act], rc.last_t);
             hd = memcmp(rnn_output(&ref), rnn_output(&sm), (size_t)Bf * Tf * DP * sizeof(float));
             for (int b = 0; b < Bf; b++)
                 for (int t = 0; t <= Tf; t++) hd |= memcmp(rnn_hidden(&ref, b, t), rnn_hidden(&sm, b, t), N * sizeof(float));
             TEST_CHECK(hd == 0, "%s/%s: predict_rows differs from predict", cell_name[cell], act_name[act]);
+            /* hidden states only (outputs 0): the same h, and the readout
+             * not run (the outputs' memory keeps what was there) */
+            float *zs = (float *)rnn_output(&sm);
+            memset(zs, 0xA5, (size_t)Bf * Tf * DP * sizeof(float));
+            rc = (RowsCtx){xi, Tf, 0, 0};
+            rnn_predict_rows(&sm, p0, v, copy_rows, &rc, Bf, Tf, 0);
+            hd = 0;
+            for (int b = 0; b < Bf; b++)
+                for (int t = 0; t <= Tf; t++) hd |= memcmp(rnn_hidden(&ref, b, t), rnn_hidden(&sm, b, t), N * sizeof(float));
+            int untouched = 1;
+            const unsigned char *zb = (const unsigned char *)rnn_output(&sm);
+            for (size_t i = 0; i < (size_t)Bf * Tf * DP * sizeof(float); i++) untouched &= zb[i] == 0xA5;
+            TEST_CHECK(hd == 0 && untouched, "%s/%s: predict_rows without outputs: hidden states %s, readout %s",
+                       cell_name[cell], act_name[act], hd ? "differ" : "equal", untouched ? "skipped" : "run");
             TEST_CHECK(rnn_backward(&sm) == -1, "backward after a forward-only call must fail");
             /* the training layout again, over the memory the forward-only call wrote */
             float l2 = rnn_forward(&sm, p0, v, y, xi, Bt, Tt);

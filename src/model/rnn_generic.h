@@ -123,9 +123,12 @@ RNN_REAL RNN_FN(predict)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, const 
  * forward calls rows(ctx, t, B, xi) for xi_t (B, N) (model/noisedraw.h
  * draws a rng_normal_fill's numbers that way), so no (B, T, N) array is
  * held.  rows NULL: no noise.  Same results as RNN_FN(predict) with those
- * numbers as noise (B, T, N). */
+ * numbers as noise (B, T, N).  outputs 0: the hidden states only, without
+ * the readout z = W_dec h (N D of the N (N + D) multiply-adds a row of a
+ * vanilla network; the rate maps need only h), and RNN_FN(output) is then
+ * not valid; outputs 1: both. */
 RNN_REAL RNN_FN(predict_rows)(RNN_T *m, const RNN_REAL *p0, const RNN_REAL *v, RNN_FN(noise_rows_fn) rows,
-                              void *ctx, int B, int T);
+                              void *ctx, int B, int T, int outputs);
 
 /* One step of the cell for one trajectory: the one implementation of the
  * cell equations (docs/model-rnn.md), which RNN_FN(forward) runs for every

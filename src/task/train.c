@@ -307,23 +307,26 @@ static double mean_err_cm(const TaskWork *w, const TrajBatch *tb)
     return 100.0 * sum / ((double)B * T);
 }
 
-/* The forward pass of evaluation batch tb (no loss) with noise sigma *
- * xi, xi from r (no noise, and nothing drawn, when sigma == 0).  Outputs
- * and hidden states stay in the network. */
+/* noise_rows_fn of the evaluation forwards: xi_t from the NoiseDraw ctx. */
 static void draw_rows(void *ctx, int t, int B, float *xi)
 {
     (void)B;
     noisedraw_step(ctx, t, xi);
 }
 
-static void forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r)
+/* The forward pass of evaluation batch tb (no loss) with noise sigma *
+ * xi, xi from r (no noise, and nothing drawn, when sigma == 0).  The
+ * hidden states, and with outputs 1 the outputs, stay in the network;
+ * the rate-map, null and snapshot passes need only the hidden states
+ * (outputs 0: no readout product, the same h bit for bit). */
+static void forward(TaskWork *w, const TrajBatch *tb, double sigma, Rng *r, int outputs)
 {
     /* the noise rng_normal_fill(r, B T N, sigma) would give, drawn one step
      * at a time (model/noisedraw.h: same numbers, r left where the fill
      * leaves it; B N floats held instead of B T N) */
     if (sigma > 0) noisedraw_start(&w->nd, r, tb->B, tb->T, (float)sigma);
     feed_encode_starts(&w->pc, tb, w->start, w->p0);
-    rnn_predict_rows(&w->net, w->p0, tb->v, sigma > 0 ? draw_rows : NULL, &w->nd, tb->B, tb->T);
+    rnn_predict_rows(&w->net, w->p0, tb->v, sigma > 0 ? draw_rows : NULL, &w->nd, tb->B, tb->T, outputs);
 }
 
 static int stopped(const TaskHooks *h) { return h && h->stop && *h->stop; }
@@ -437,7 +440,7 @@ static int snapshot(TaskWork *w, const TaskConfig *cfg, TaskResult *res, int s)
         if (B > w->eval.B) B = w->eval.B;
         TrajBatch tb = traj_prefix(&w->eval, B);
         traj_generate(&tb, &w->arena, cfg, &r);
-        forward(w, &tb, cfg->noise, &r);
+        forward(w, &tb, cfg->noise, &r, 0);
         for (int b = 0; b < B; b++) /* h_t (t = 1..E) at pos[b][t] */
             ratemap_acc_add(&w->acc, rnn_hidden(&w->net, b, 1), tb.pos + ((size_t)b * (E + 1) + 1) * 2, (size_t)E);
         done += B;
@@ -547,7 +550,7 @@ static int eval_errors(TaskWork *w, const TaskConfig *cfg, TaskResult *res, cons
         if (stopped(h)) return TASK_PENDING;
         Rng r_noise; /* the same xi at every level: err curves differ by sigma only */
         rng_seed(&r_noise, (uint64_t)cfg->seed, RNG_EVAL_NOISE);
-        forward(w, &w->eval, cfg->eval_noise[l], &r_noise);
+        forward(w, &w->eval, cfg->eval_noise[l], &r_noise, 1);
         decode_batch(w, &w->eval);
         float *err = res->eval_err_cm + (size_t)l * E;
         for (int t = 0; t < E; t++) {
@@ -583,7 +586,7 @@ static int ratemap_pass(TaskWork *w, const TaskConfig *cfg, const TaskHooks *h, 
         if (B > w->eval.B) B = w->eval.B;
         TrajBatch tb = traj_prefix(&w->eval, B);
         traj_generate(&tb, &w->arena, cfg, &r);
-        forward(w, &tb, cfg->noise, &r);
+        forward(w, &tb, cfg->noise, &r, 0);
         /* h_t (t = 1..E) of trajectory b at pos[b][t]: samples
          * (done + b) E + t - 1 of the concatenated series */
         for (int b = 0; b < B; b++) {
