@@ -40,29 +40,6 @@ void traj_free(TrajBatch *tb)
     *tb = (TrajBatch){0};
 }
 
-/* The float step (vx, vy) from the float position (px, py) for the
- * intended move (dx, dy), such that neither the path nor the straight
- * segment from p to the float sum p + v touches a wall; *h is the heading,
- * updated when the move reflects.
- * 1. Reflect (billiard): move until the first wall contact s* (arena_exit),
- *    stopping margin short of it: lambda = max(0, s* - margin / |d|);
- *    the rest of the move, (1 - lambda) d, is mirrored in the wall:
- *    d' = d - 2 (d . n) n (n the wall's unit normal), and the heading
- *    becomes the direction of d'.  At most TRAJ_MAX_BOUNCES contacts.
- *    Accept v = float(end - p) if p + v is inside and the straight segment
- *    p -> p + v touches no wall (checked on the rounded floats).  After
- *    TRAJ_MAX_BOUNCES contacts the step ends at the last contact.
- * 2. Otherwise (the net displacement cuts a corner of the non-convex
- *    T-maze, or ends where it started) shorten the straight move instead:
- *    lambda = 1 or max(0, s* - margin / |d|) as above, then halve lambda
- *    until the check of 1. passes; after TRAJ_MAX_HALVINGS, v = 0.
- * dw is the distance from p to the nearest wall.  A move with
- * |d| + margin < dw lies in the disc of radius dw around p, which holds no
- * wall, and so does the rounded segment p -> p + v (the rounding moves its
- * end by a few ulps of the arena's size, far less than margin): 1. would
- * take it unreflected on its first contact test and pass its check.  Such
- * a move (most steps away from the walls) skips the tests and gives the
- * same v to the bit. */
 /* The distance dw = arena_wall(a, p) from p to the nearest wall, held as
  * bounds lo <= dw <= hi (arena_wall_bounds, cheap) or exactly (lo = hi =
  * dw).  The walk only compares dw with thresholds: wall_below and
@@ -100,6 +77,29 @@ static int wall_above(WallDist *w, const Arena *a, float px, float py, double s)
     return w->lo > s;
 }
 
+/* The float step (vx, vy) from the float position (px, py) for the
+ * intended move (dx, dy), such that neither the path nor the straight
+ * segment from p to the float sum p + v touches a wall; *h is the heading,
+ * updated when the move reflects.
+ * 1. Reflect (billiard): move until the first wall contact s* (arena_exit),
+ *    stopping margin short of it: lambda = max(0, s* - margin / |d|);
+ *    the rest of the move, (1 - lambda) d, is mirrored in the wall:
+ *    d' = d - 2 (d . n) n (n the wall's unit normal), and the heading
+ *    becomes the direction of d'.  At most TRAJ_MAX_BOUNCES contacts.
+ *    Accept v = float(end - p) if p + v is inside and the straight segment
+ *    p -> p + v touches no wall (checked on the rounded floats).  After
+ *    TRAJ_MAX_BOUNCES contacts the step ends at the last contact.
+ * 2. Otherwise (the net displacement cuts a corner of the non-convex
+ *    T-maze, or ends where it started) shorten the straight move instead:
+ *    lambda = 1 or max(0, s* - margin / |d|) as above, then halve lambda
+ *    until the check of 1. passes; after TRAJ_MAX_HALVINGS, v = 0.
+ * dw is the distance from p to the nearest wall (as a WallDist).  A move with
+ * |d| + margin < dw lies in the disc of radius dw around p, which holds no
+ * wall, and so does the rounded segment p -> p + v (the rounding moves its
+ * end by a few ulps of the arena's size, far less than margin): 1. would
+ * take it unreflected on its first contact test and pass its check.  Such
+ * a move (most steps away from the walls) skips the tests and gives the
+ * same v to the bit. */
 static int step_ok(const Arena *a, float px, float py, float ux, float uy)
 {
     float nx = px + ux, ny = py + uy;
