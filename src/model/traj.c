@@ -202,7 +202,7 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
             WallDist dw = wall_dist(a, px, py);
             if (wall_below(&dw, a, px, py, cfg->border_region)) {
                 double n;
-                arena_wall(a, px, py, &n);
+                dw.lo = dw.hi = arena_wall(a, px, py, &n); /* the normal, and dw exact for step_inside */
                 double aw = remainder(h - (n + TRAJ_PI), 2 * TRAJ_PI);
                 if (fabs(aw) < 0.5 * TRAJ_PI) {
                     h += (aw >= 0 ? 1.0 : -1.0) * (0.5 * TRAJ_PI - fabs(aw));
