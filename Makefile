@@ -106,6 +106,9 @@ $(BUILD)/obj/model/rnn.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=
 $(BUILD)/obj/model/place.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
 # And for the hidden noise's Box-Muller blocks (model/rng.c; same bits on both builds).
 $(BUILD)/obj/model/rng.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
+# And for the trajectories' sines and cosines (model/traj.c; same bits on both
+# builds and in its scalar calls).
+$(BUILD)/obj/model/traj.o: ALL_CFLAGS += -fvect-cost-model=dynamic -ffp-contract=off
 
 $(BUILD)/libsweep.a: $(LIB_OBJ)
 	@rm -f $@

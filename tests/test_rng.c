@@ -362,6 +362,85 @@ static void test_rayleigh(double *x)
     TEST_CHECK(fabs((double)c / NS - p) < 5 * sqrt(p * (1 - p) / NS), "rayleigh tail %g", (double)c / NS);
 }
 
+/* The fields and their transforms (the trajectories' draws, traj.c):
+ * rng_fields splits the words as rng_u64 gives them; rng_fields_normal of
+ * those fields is rng_normal_block of the same words (sigma 1); the
+ * Rayleigh radius of field a is the norm of that pair (to float rounding);
+ * Rayleigh(1)'s moments and tail on 1e6 draws; and the baseline and AVX2
+ * builds give the same bits for lengths that are not multiples of the
+ * vector width. */
+static void test_fields(double *x)
+{
+    enum { K = RNG_NORMAL_BLOCK / 2 };
+    int32_t a[K], b[K];
+    float c[K], s[K], rad[K], blk[2 * K];
+    Rng r0, r1, r2;
+    rng_seed(&r0, 9, RNG_SAMPLE);
+    r1 = r2 = r0;
+    rng_fields(&r0, a, b, K);
+    int bad = 0;
+    for (int j = 0; j < K; j++) {
+        uint64_t w = rng_u64(&r1);
+        bad += a[j] != (int32_t)(w >> 40) || b[j] != (int32_t)((w >> 16) & 0xFFFFFFu);
+    }
+    TEST_CHECK(bad == 0 && memcmp(&r0, &r1, sizeof r0) == 0, "rng_fields: %d words split otherwise", bad);
+    rng_normal_block(&r2, blk, 1.0f);
+    rng_fields_normal(a, b, c, s, K);
+    TEST_CHECK(memcmp(c, blk, sizeof c) == 0 && memcmp(s, blk + K, sizeof s) == 0,
+               "rng_fields_normal is rng_normal_block of the same words");
+    rng_fields_rayleigh(a, rad, K);
+    double worst = 0;
+    for (int j = 0; j < K; j++) {
+        double h = hypot((double)c[j], (double)s[j]), e = fabs(rad[j] - h) / (h > 1e-3 ? h : 1e-3);
+        worst = e > worst ? e : worst;
+    }
+    TEST_CHECK(worst < 2e-6, "Rayleigh radius vs |(c, s)|: worst relative %g", worst);
+    /* Rayleigh(1): mean sqrt(pi/2), var (4 - pi)/2, P(X > 1) = exp(-1/2), max 5.77 */
+    enum { CH = 4096 };
+    int32_t fa[CH], fb[CH];
+    float fr[CH];
+    Rng r;
+    rng_seed(&r, 10, RNG_SAMPLE);
+    double mx = 0;
+    for (size_t i = 0; i < NS; i += CH) {
+        size_t n = NS - i < CH ? NS - i : CH;
+        rng_fields(&r, fa, fb, n);
+        rng_fields_rayleigh(fa, fr, n);
+        for (size_t j = 0; j < n; j++) {
+            x[i + j] = fr[j];
+            mx = fr[j] > mx ? fr[j] : mx;
+        }
+    }
+    Moments m = moments(x, NS);
+    double mean = sqrt(M_PI / 2), var = (4 - M_PI) / 2;
+    TEST_CHECK(fabs(m.mean - mean) < 5 * sqrt(var / NS), "fields rayleigh mean %g vs %g", m.mean, mean);
+    TEST_CHECK(fabs(m.var / var - 1) < 0.01, "fields rayleigh var %g vs %g", m.var, var);
+    size_t cnt = 0;
+    for (size_t i = 0; i < NS; i++) cnt += x[i] > 1.0;
+    double p = exp(-0.5);
+    TEST_CHECK(fabs((double)cnt / NS - p) < 5 * sqrt(p * (1 - p) / NS), "fields rayleigh tail %g", (double)cnt / NS);
+    TEST_CHECK(mx <= 5.78, "fields rayleigh max %g", mx);
+    if (simd_select(-1) != 1) {
+        printf("test_rng: fields' builds compared: SKIPPED (this CPU runs only the baseline build)\n");
+        return;
+    }
+    const size_t lens[] = {1, 3, 7, 37, 255, 256};
+    int diff = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        float c0[K], s0[K], r0v[K], c1[K], s1[K], r1v[K];
+        size_t n = lens[li];
+        simd_select(0);
+        rng_fields_normal(a, b, c0, s0, n);
+        rng_fields_rayleigh(b, r0v, n);
+        simd_select(1);
+        rng_fields_normal(a, b, c1, s1, n);
+        rng_fields_rayleigh(b, r1v, n);
+        diff += memcmp(c0, c1, n * sizeof *c0) != 0 || memcmp(s0, s1, n * sizeof *s0) != 0 ||
+                memcmp(r0v, r1v, n * sizeof *r0v) != 0;
+    }
+    TEST_CHECK(diff == 0, "fields: the baseline and AVX2 + FMA builds differ for %d lengths", diff);
+}
+
 int main(void)
 {
     double *x = malloc(NS * sizeof *x);
@@ -375,6 +454,7 @@ int main(void)
     test_normal_fill_builds();
     test_noisedraw();
     test_rayleigh(x);
+    test_fields(x);
     free(x);
     return test_summary("test_rng");
 }

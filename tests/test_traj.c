@@ -324,6 +324,9 @@ static void ref_move(const Arena *a, float px, float py, double dx, double dy, d
 static void ref_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
 {
     const double pi = 3.14159265358979323846, margin = 1e-5 * a->size;
+    const int H = (tb->T + 1) / 2;
+    int32_t f[4][64];
+    float speed1[128], turn1[128]; /* (T) Rayleigh(1) and N(0, 1) of each step, T <= 128 */
     for (int b = 0; b < tb->B; b++) {
         float *pos = tb->pos + (size_t)b * (tb->T + 1) * 2, *v = tb->v + (size_t)b * tb->T * 2;
         do {
@@ -333,9 +336,22 @@ static void ref_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, R
             pos[1] = (float)y;
         } while (!(arena_contains(a, pos[0], pos[1]) && arena_wall(a, pos[0], pos[1], NULL) >= margin));
         double h = 2 * pi * rng_uniform(r);
+        /* H words for the speeds, H for the turns; word j: steps 2j, 2j + 1 */
+        float ra[64], rb[64], za[64], zb[64];
+        rng_fields(r, f[0], f[1], (size_t)H);
+        rng_fields(r, f[2], f[3], (size_t)H);
+        rng_fields_rayleigh(f[0], ra, (size_t)H);
+        rng_fields_rayleigh(f[1], rb, (size_t)H);
+        rng_fields_normal(f[2], f[3], za, zb, (size_t)H);
+        for (int j = 0; j < H; j++) {
+            speed1[2 * j] = ra[j];
+            speed1[2 * j + 1] = rb[j];
+            turn1[2 * j] = za[j];
+            turn1[2 * j + 1] = zb[j];
+        }
         for (int t = 0; t < tb->T; t++) {
-            double speed = rng_rayleigh(r, cfg->speed_scale);
-            double turn = cfg->dt * cfg->turn_sd * rng_normal(r);
+            double speed = cfg->speed_scale * (double)speed1[t];
+            double turn = cfg->dt * cfg->turn_sd * (double)turn1[t];
             float px = pos[2 * t], py = pos[2 * t + 1];
             double n;
             if (arena_wall(a, px, py, &n) < cfg->border_region) {
@@ -345,8 +361,9 @@ static void ref_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, R
                     speed *= cfg->wall_slow;
                 }
             }
-            ref_move(a, px, py, speed * cfg->dt * cos(h), speed * cfg->dt * sin(h), margin, &h, &v[2 * t],
-                     &v[2 * t + 1]);
+            double sh, ch;
+            traj_sincos(h, &sh, &ch);
+            ref_move(a, px, py, speed * cfg->dt * ch, speed * cfg->dt * sh, margin, &h, &v[2 * t], &v[2 * t + 1]);
             pos[2 * t + 2] = px + v[2 * t];
             pos[2 * t + 3] = py + v[2 * t + 1];
             h = fmod(h + turn, 2 * pi);
@@ -580,11 +597,75 @@ static void test_tmaze_coverage(void)
     traj_free(&tb);
 }
 
+/* traj_sincos against libm's sin and cos: the headings the walk meets
+ * (-pi to 2.5 pi, and points next to the multiples of pi/4 where the
+ * quadrant changes) and |x| up to 1e6. */
+static void test_sincos(void)
+{
+    Rng r;
+    rng_seed(&r, 12, RNG_SAMPLE);
+    double worst = 0, wx = 0;
+    for (int i = 0; i < 2000000; i++) {
+        double x;
+        if (i < 1000000)
+            x = -3.2 + 11.2 * rng_uniform(&r);
+        else if (i < 1100000)
+            x = (double)((i % 41) - 8) * (M_PI / 4) + (rng_uniform(&r) - 0.5) * 1e-9;
+        else
+            x = (rng_uniform(&r) - 0.5) * 2e6;
+        double s, c;
+        traj_sincos(x, &s, &c);
+        double e = fmax(fabs(s - sin(x)), fabs(c - cos(x)));
+        if (e > worst) {
+            worst = e;
+            wx = x;
+        }
+    }
+    printf("traj_sincos: worst |error| against libm %.3g at x = %.17g\n", worst, wx);
+    TEST_CHECK(worst <= 4.5e-16, "traj_sincos: error %g at %.17g", worst, wx);
+    double s, c;
+    traj_sincos(0.0, &s, &c);
+    TEST_CHECK(s == 0 && c == 1, "sincos(0) = (%g, %g)", s, c);
+}
+
+/* B calls with one trajectory give one call with B (the replay's real
+ * trajectories use that), and a view of the first B of a larger batch
+ * gives what a batch of B gives. */
+static void test_batch_split(void)
+{
+    TaskConfig cfg;
+    Arena a;
+    make_arena(&a, &cfg, ARENA_SQUARE, 2.2);
+    TrajBatch all = {0}, one = {0}, big = {0};
+    TEST_CHECK(traj_alloc(&all, 9, 21) == 0 && traj_alloc(&one, 1, 21) == 0 && traj_alloc(&big, 30, 21) == 0, "alloc");
+    Rng r1, r2, r3;
+    rng_seed(&r1, 5, RNG_TRAIN_TRAJ);
+    r2 = r3 = r1;
+    traj_generate(&all, &a, &cfg, &r1);
+    int bad = 0;
+    for (int b = 0; b < 9; b++) {
+        traj_generate(&one, &a, &cfg, &r2);
+        bad += memcmp(one.pos, all.pos + (size_t)b * 22 * 2, 22 * 2 * sizeof(float)) != 0;
+        bad += memcmp(one.v, all.v + (size_t)b * 21 * 2, 21 * 2 * sizeof(float)) != 0;
+    }
+    TEST_CHECK(bad == 0 && memcmp(&r1, &r2, sizeof r1) == 0, "9 calls of 1 vs one of 9: %d differ", bad);
+    TrajBatch view = big;
+    view.B = 9;
+    traj_generate(&view, &a, &cfg, &r3);
+    TEST_CHECK(memcmp(view.pos, all.pos, 9 * 22 * 2 * sizeof(float)) == 0 && memcmp(&r1, &r3, sizeof r1) == 0,
+               "a view of 9 of 30 gives the batch of 9");
+    traj_free(&all);
+    traj_free(&one);
+    traj_free(&big);
+}
+
 int main(void)
 {
     test_arena_geometry();
     test_inside_all_shapes();
     test_reproducible();
+    test_sincos();
+    test_batch_split();
     test_wall_bounds();
     test_matches_reference();
     test_step_statistics();

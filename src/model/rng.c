@@ -122,18 +122,25 @@ static inline float nf_sqrt(float y)
     return y * g;
 }
 
-/* One block: a[i] (24 bits) -> radius r = sqrt(-2 ln u1), u1 = (a + 1) 2^-24
+/* The Rayleigh(1) radius of a 24-bit field a: sqrt(-2 ln u), u = (a + 1)
+ * 2^-24 in (0, 1] (inversion: 1 - U for U uniform on [0, 1)). */
+static inline __attribute__((always_inline)) float nf_radius(int32_t a)
+{
+    float u = (float)(a + 1) * 0x1.0p-24f;
+    return nf_sqrt(-2.0f * nf_log(u));
+}
+
+/* n pairs: a[i] (24 bits) -> radius r = sqrt(-2 ln u1), u1 = (a + 1) 2^-24
  * in (0, 1]; b[i] (24 bits) -> angle th = q pi/2 + f, q = top 2 bits,
  * f uniform in (-pi/4, pi/4) from the low 22 bits.  Box-Muller (1958):
  * (r cos th, r sin th) are two independent N(0, 1).  sin f and cos f by
  * Taylor series to f^9 / f^10 (error < 3e-8 on |f| <= pi/4). */
 static inline __attribute__((always_inline)) void nf_block_body_(const int32_t *restrict a,
                                                                 const int32_t *restrict b, float *restrict c,
-                                                                float *restrict s, float sigma)
+                                                                float *restrict s, float sigma, size_t n)
 {
-    for (int i = 0; i < NF_K; i++) {
-        float u1 = (float)(a[i] + 1) * 0x1.0p-24f;
-        float rad = sigma * nf_sqrt(-2.0f * nf_log(u1));
+    for (size_t i = 0; i < n; i++) {
+        float rad = sigma * nf_radius(a[i]);
         int32_t q = b[i] >> 22;
         float f = ((float)(b[i] & 0x3FFFFF) + 0.5f) * 0x1.0p-22f;
         f = (f - 0.5f) * 1.57079633f;
@@ -157,33 +164,61 @@ static inline __attribute__((always_inline)) void nf_block_body_(const int32_t *
  * Makefile compiles rng.o with -ffp-contract=off, so the AVX2 + FMA build
  * fuses nothing; tests/test_rng.c compares the two builds bit for bit). */
 SIMD_FMA static void nf_block_fma_(const int32_t *restrict a, const int32_t *restrict b, float *restrict c,
-                                   float *restrict s, float sigma)
+                                   float *restrict s, float sigma, size_t n)
 {
-    nf_block_body_(a, b, c, s, sigma);
+    nf_block_body_(a, b, c, s, sigma, n);
 }
 static void nf_block_base_(const int32_t *restrict a, const int32_t *restrict b, float *restrict c,
-                           float *restrict s, float sigma)
+                           float *restrict s, float sigma, size_t n)
 {
-    nf_block_body_(a, b, c, s, sigma);
+    nf_block_body_(a, b, c, s, sigma, n);
 }
 static void nf_block(const int32_t *restrict a, const int32_t *restrict b, float *restrict c, float *restrict s,
-                     float sigma)
+                     float sigma, size_t n)
 {
     if (simd_fma_ > 0)
-        nf_block_fma_(a, b, c, s, sigma);
+        nf_block_fma_(a, b, c, s, sigma, n);
     else
-        nf_block_base_(a, b, c, s, sigma);
+        nf_block_base_(a, b, c, s, sigma, n);
+}
+
+/* The radii alone (rng_fields_rayleigh), on either build as nf_block. */
+SIMD_FMA static void nf_radii_fma_(const int32_t *restrict a, float *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = nf_radius(a[i]);
+}
+static void nf_radii_base_(const int32_t *restrict a, float *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = nf_radius(a[i]);
+}
+
+void rng_fields(Rng *r, int32_t *a, int32_t *b, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        uint64_t w = rng_u64(r);
+        a[j] = (int32_t)(w >> 40);
+        b[j] = (int32_t)((w >> 16) & 0xFFFFFFu);
+    }
+}
+
+void rng_fields_rayleigh(const int32_t *a, float *x, size_t n)
+{
+    if (simd_fma_ > 0)
+        nf_radii_fma_(a, x, n);
+    else
+        nf_radii_base_(a, x, n);
+}
+
+void rng_fields_normal(const int32_t *a, const int32_t *b, float *c, float *s, size_t n)
+{
+    nf_block(a, b, c, s, 1.0f, n);
 }
 
 void rng_normal_block(Rng *r, float *x, float sigma)
 {
     int32_t a[NF_K], b[NF_K];   /* 24-bit fields of the random words */
-    for (int j = 0; j < NF_K; j++) {
-        uint64_t w = rng_u64(r);
-        a[j] = (int32_t)(w >> 40);
-        b[j] = (int32_t)((w >> 16) & 0xFFFFFFu);
-    }
-    nf_block(a, b, x, x + NF_K, sigma); /* outputs 0 .. K-1: r cos; K .. 2K-1: r sin */
+    rng_fields(r, a, b, NF_K);
+    nf_block(a, b, x, x + NF_K, sigma, NF_K); /* outputs 0 .. K-1: r cos; K .. 2K-1: r sin */
 }
 
 void rng_skip(Rng *r, size_t words)

@@ -65,6 +65,23 @@ void rng_normal_fill(Rng *r, float *x, size_t n, float sigma);
 #define RNG_NORMAL_BLOCK 512
 void rng_normal_block(Rng *r, float *x, float sigma);
 
+/* The fast normals' parts, for draws made in another order than
+ * rng_normal_fill's (model/traj.c):
+ * rng_fields: n words of r, each split into two 24-bit fields, a[j] = bits
+ *   63..40 and b[j] = bits 39..16 of word j (rng_normal_block's split).
+ * rng_fields_rayleigh: x[i] = sqrt(-2 ln u), u = (a[i] + 1) 2^-24 in
+ *   (0, 1]: Rayleigh(1) by inversion, the Box-Muller radius of
+ *   rng_normal_fill (same polynomial log and sqrt, relative error < 1e-6;
+ *   x <= 5.77, the distribution's mass beyond that is 6e-8).
+ * rng_fields_normal: (c[i], s[i]) = two independent N(0, 1) from the
+ *   fields (a[i], b[i]), as rng_normal_fill makes outputs i and K + i of a
+ *   block from its word i (sigma 1).
+ * Both transforms are element-wise and give the same bits on the baseline
+ * and the AVX2 build (model/simd.h), whatever n. */
+void rng_fields(Rng *r, int32_t *a, int32_t *b, size_t n);
+void rng_fields_rayleigh(const int32_t *a, float *x, size_t n);
+void rng_fields_normal(const int32_t *a, const int32_t *b, float *c, float *s, size_t n);
+
 /* Advance r by `words` draws of rng_u64, discarded. */
 void rng_skip(Rng *r, size_t words);
 

@@ -9,9 +9,12 @@
  */
 #include "model/traj.h"
 
+#include "model/simd.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TRAJ_PI 3.14159265358979323846
 #define TRAJ_MARGIN 1e-5     /* stop this fraction of arena_size short of a wall */
@@ -24,9 +27,14 @@ int traj_alloc(TrajBatch *tb, int B, int T)
     if (B < 1 || T < 1) goto fail;
     tb->B = B;
     tb->T = T;
+    tb->Bcap = B;
+    size_t H = ((size_t)T + 1) / 2;
     tb->v = malloc((size_t)B * (size_t)T * 2 * sizeof *tb->v);
     tb->pos = malloc((size_t)B * ((size_t)T + 1) * 2 * sizeof *tb->pos);
-    if (!tb->v || !tb->pos) goto fail;
+    tb->field = malloc(4 * (size_t)B * H * sizeof *tb->field);
+    tb->draw = malloc(4 * (size_t)B * H * sizeof *tb->draw);
+    tb->walk = malloc((size_t)TRAJ_WALK_ * (size_t)B * sizeof *tb->walk);
+    if (!tb->v || !tb->pos || !tb->field || !tb->draw || !tb->walk) goto fail;
     return 0;
 fail:
     traj_free(tb);
@@ -37,6 +45,9 @@ void traj_free(TrajBatch *tb)
 {
     free(tb->v);
     free(tb->pos);
+    free(tb->field);
+    free(tb->draw);
+    free(tb->walk);
     *tb = (TrajBatch){0};
 }
 
@@ -169,14 +180,79 @@ static void step_inside(const Arena *a, float px, float py, double dx, double dy
     }
 }
 
+/* sin x and cos x in double for |x| < 2^20, element-wise and without
+ * branches, so that the loop over trajectories vectorises (libm's sin and
+ * cos are calls), and the same bits wherever it runs (the Makefile
+ * compiles traj.o with -ffp-contract=off):
+ *   k = round(x 2/pi) (by adding 1.5 2^52), q = k mod 4;
+ *   r = (x - k P1) - k P2, |r| <= pi/4 (+ rounding), with P1 = pi/2
+ *     rounded to 33 bits (k P1 and x - k P1 exact) and P2 = pi/2 - P1
+ *     (Cody & Waite 1980);
+ *   sin r = r + r z S(z), cos r = 1 - z/2 + z^2 C(z), z = r^2: the Taylor series
+ *     to r^17 and r^18 (remainders < 1e-19 on |r| <= pi/4);
+ *   (sin x, cos x) = (s, c), (c, -s), (-s, -c), (-c, s) for q = 0 .. 3.
+ * Max error against libm: tests/test_traj.c (test_sincos). */
+static inline __attribute__((always_inline)) void traj_sincos_(double x, double *sn, double *cs)
+{
+    const double t = x * 0.63661977236758134308 + 0x1.8p52;
+    uint64_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    const double k = t - 0x1.8p52;
+    const double r = (x - k * 0x1.921fb544p+0) - k * 0x1.0b4611a626331p-34;
+    const double z = r * r;
+    double ps = 1.0 / 355687428096000.0; /* 1/17! */
+    ps = -1.0 / 1307674368000.0 + z * ps;
+    ps = 1.0 / 6227020800.0 + z * ps;
+    ps = -1.0 / 39916800.0 + z * ps;
+    ps = 1.0 / 362880.0 + z * ps;
+    ps = -1.0 / 5040.0 + z * ps;
+    ps = 1.0 / 120.0 + z * ps;
+    ps = -1.0 / 6.0 + z * ps;
+    const double s = r + (r * z) * ps;
+    double pc = 1.0 / 6402373705728000.0; /* 1/18! */
+    pc = -1.0 / 20922789888000.0 + z * pc;
+    pc = 1.0 / 87178291200.0 + z * pc;
+    pc = -1.0 / 479001600.0 + z * pc;
+    pc = 1.0 / 3628800.0 + z * pc;
+    pc = -1.0 / 40320.0 + z * pc;
+    pc = 1.0 / 720.0 + z * pc;
+    pc = -1.0 / 24.0 + z * pc; /* -C(z) */
+    pc = 0.5 + z * pc;          /* 1/2 - z C(z), so that c = 1 - z pc */
+    const double c = 1.0 - z * pc;
+    uint64_t bs, bc;
+    memcpy(&bs, &s, sizeof bs);
+    memcpy(&bc, &c, sizeof bc);
+    const uint64_t swap = (uint64_t)0 - (tb & 1);  /* q odd: exchange */
+    uint64_t rs = (bs & ~swap) | (bc & swap), rc = (bc & ~swap) | (bs & swap);
+    rs ^= (tb & 2) << 62;       /* q = 2, 3: sin negated */
+    rc ^= ((tb + 1) & 2) << 62; /* q = 1, 2: cos negated */
+    memcpy(sn, &rs, sizeof rs);
+    memcpy(cs, &rc, sizeof rc);
+}
+
+void traj_sincos(double x, double *sn, double *cs) { traj_sincos_(x, sn, cs); }
+
+/* (sin h, cos h) of n headings, on either build (model/simd.h), same bits */
+SIMD_FMA static void sincos_fill_fma_(const double *restrict h, double *restrict sn, double *restrict cs, int n)
+{
+    for (int i = 0; i < n; i++) traj_sincos_(h[i], &sn[i], &cs[i]);
+}
+static void sincos_fill_base_(const double *restrict h, double *restrict sn, double *restrict cs, int n)
+{
+    for (int i = 0; i < n; i++) traj_sincos_(h[i], &sn[i], &cs[i]);
+}
+
 void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
 {
-    const int T = tb->T;
+    const int B = tb->B, T = tb->T;
+    const size_t H = ((size_t)T + 1) / 2, plane = (size_t)tb->Bcap * H;
     const double dt = cfg->dt;
     const double margin = TRAJ_MARGIN * a->size;
-    for (int b = 0; b < tb->B; b++) {
+    double *hd = tb->walk, *sn = tb->walk + tb->Bcap, *cs = tb->walk + 2 * (size_t)tb->Bcap; /* (B) each */
+    /* The draws, trajectory after trajectory: start, heading, H words for
+     * the speeds, H for the turns (traj.h) */
+    for (int b = 0; b < B; b++) {
         float *pos = tb->pos + (size_t)b * ((size_t)T + 1) * 2; /* (T+1, 2) */
-        float *v = tb->v + (size_t)b * (size_t)T * 2;            /* (T, 2) */
         /* start uniform in the arena, at least margin from any wall once
          * rounded to float (so the first step can move) */
         for (;;) {
@@ -184,19 +260,41 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
             arena_sample(a, r, &x, &y);
             pos[0] = (float)x;
             pos[1] = (float)y;
-            if (arena_contains(a, pos[0], pos[1]) && arena_wall(a, pos[0], pos[1], NULL) >= margin)
-                break;
+            if (!arena_contains(a, pos[0], pos[1])) continue;
+            WallDist dw = wall_dist(a, pos[0], pos[1]);
+            if (!wall_below(&dw, a, pos[0], pos[1], margin)) break; /* dw >= margin */
         }
-        double h = 2 * TRAJ_PI * rng_uniform(r);
-        for (int t = 0; t < T; t++) {
-            double speed = rng_rayleigh(r, cfg->speed_scale);
-            double turn = dt * cfg->turn_sd * rng_normal(r);
+        hd[b] = 2 * TRAJ_PI * rng_uniform(r);
+        rng_fields(r, tb->field + (size_t)b * H, tb->field + plane + (size_t)b * H, H);
+        rng_fields(r, tb->field + 2 * plane + (size_t)b * H, tb->field + 3 * plane + (size_t)b * H, H);
+    }
+    /* speed_t = speed_scale R, R ~ Rayleigh(1);  turn_t = dt turn_sd Z, Z ~ N(0, 1) */
+    const float *ra = tb->draw, *rb = tb->draw + plane, *za = tb->draw + 2 * plane, *zb = tb->draw + 3 * plane;
+    rng_fields_rayleigh(tb->field, tb->draw, (size_t)B * H);
+    rng_fields_rayleigh(tb->field + plane, tb->draw + plane, (size_t)B * H);
+    rng_fields_normal(tb->field + 2 * plane, tb->field + 3 * plane, tb->draw + 2 * plane, tb->draw + 3 * plane,
+                      (size_t)B * H);
+    /* The walk, step after step across the trajectories (their headings'
+     * sines and cosines in one vectorised pass a step) */
+    for (int t = 0; t < T; t++) {
+        if (simd_fma_ > 0)
+            sincos_fill_fma_(hd, sn, cs, B);
+        else
+            sincos_fill_base_(hd, sn, cs, B);
+        const size_t j = (size_t)(t / 2);
+        const float *rt = t % 2 ? rb : ra, *zt = t % 2 ? zb : za;
+        for (int b = 0; b < B; b++) {
+            float *pos = tb->pos + (size_t)b * ((size_t)T + 1) * 2; /* (T+1, 2) */
+            float *v = tb->v + (size_t)b * (size_t)T * 2;            /* (T, 2) */
+            double h = hd[b], sh = sn[b], ch = cs[b];
+            double speed = cfg->speed_scale * (double)rt[(size_t)b * H + j];
+            double turn = dt * cfg->turn_sd * (double)zt[(size_t)b * H + j];
             float px = pos[2 * t], py = pos[2 * t + 1];
             /* wall rule: angle between the heading and the outward wall
              * direction, wrapped to [-pi, pi]:  a = wrap(h - (n + pi));
              * near a wall and heading towards it, turn parallel to it:
-             * h += sign(a) (pi/2 - |a|), speed *= wall_slow */
-            /* (the wall's normal and the angle only inside the border
+             * h += sign(a) (pi/2 - |a|), speed *= wall_slow
+             * (the wall's normal and the angle only inside the border
              * region, where they are used: same values, no atan2 and
              * remainder for the steps away from the walls) */
             WallDist dw = wall_dist(a, px, py);
@@ -207,11 +305,12 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
                 if (fabs(aw) < 0.5 * TRAJ_PI) {
                     h += (aw >= 0 ? 1.0 : -1.0) * (0.5 * TRAJ_PI - fabs(aw));
                     speed *= cfg->wall_slow;
+                    traj_sincos_(h, &sh, &ch);
                 }
             }
             /* v_t = speed dt (cos h, sin h), reflected at a wall */
             float vx, vy;
-            step_inside(a, px, py, speed * dt * cos(h), speed * dt * sin(h), margin, &dw, &h, &vx, &vy);
+            step_inside(a, px, py, speed * dt * ch, speed * dt * sh, margin, &dw, &h, &vx, &vy);
             v[2 * t] = vx;
             v[2 * t + 1] = vy;
             pos[2 * t + 2] = px + vx;
@@ -224,6 +323,7 @@ void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
                 h = fmod(h, 2 * TRAJ_PI);
                 if (h < 0) h += 2 * TRAJ_PI;
             }
+            hd[b] = h;
         }
     }
 }

@@ -22,7 +22,8 @@
  * Positions are float and p_{t+1} is computed as the float sum p_t + v_t,
  * so a float cumulative sum of v from pos[b][0] reproduces pos exactly.
  *
- * Ownership: traj_alloc allocates v and pos; traj_free releases them.
+ * Ownership: traj_alloc allocates v, pos and the scratch; traj_free
+ * releases them.
  */
 #ifndef SWEEP_TRAJ_H
 #define SWEEP_TRAJ_H
@@ -31,11 +32,21 @@
 #include "base/config.h"
 #include "model/rng.h"
 
+#include <stdint.h>
+
 typedef struct TrajBatch {
     int B, T;
+    int Bcap;    /* trajectories the arrays hold (a view may use fewer) */
     float *v;    /* (B, T, 2) displacement input v_t, m */
     float *pos;  /* (B, T+1, 2) positions, m; pos[b][0] = start */
+    /* traj_generate's scratch, H = ceil(T / 2) step pairs (one allocation
+     * each; a view with fewer trajectories may share them): */
+    int32_t *field; /* (4, Bcap, H) the random words' 24-bit fields: speeds a, b; turns a, b */
+    float *draw;    /* (4, Bcap, H) Rayleigh(1) of steps 2j, 2j+1; N(0, 1) of steps 2j, 2j+1 */
+    double *walk;   /* (TRAJ_WALK_, Bcap) the walk's state across trajectories (traj.c) */
 } TrajBatch;
+
+enum { TRAJ_WALK_ = 3 };
 
 /* Allocate for B >= 1 trajectories of T >= 1 steps (contents undefined).
  * Returns 0, or -1 (bad sizes or out of memory; tb left empty). */
@@ -46,9 +57,16 @@ void traj_free(TrajBatch *tb);
 
 /* Fill tb (all B trajectories of T steps) from r.  Start uniform in the
  * arena (at least 1e-5 * arena_size from any wall), heading uniform in
- * [0, 2 pi).  Draws, per trajectory in order:
- * start (arena_sample), heading, then per step a speed and a turn rate,
- * so the numbers depend only on r, B, T, the arena and cfg. */
+ * [0, 2 pi).  Draws, per trajectory in order: start (arena_sample),
+ * heading (rng_uniform), then H = ceil(T / 2) words for the speeds and H
+ * words for the turns (rng_fields: word j gives steps 2j and 2j + 1,
+ * Rayleigh by inversion and Box-Muller, rng.h), so the numbers depend only
+ * on r, B, T, the arena and cfg, and B calls with one trajectory give
+ * what one call with B gives. */
 void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r);
+
+/* sin x and cos x in double for |x| < 2^20, as the walk computes them
+ * (its own polynomial, not libm's: traj.c; within a few 1e-16 of libm). */
+void traj_sincos(double x, double *sn, double *cs);
 
 #endif
