@@ -15,7 +15,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -52,32 +54,96 @@ void adam_reset(Adam *a)
     a->t = 0;
 }
 
+/* The scalars of one step, in float as the element loop uses them. */
+typedef struct AdamK {
+    float b1, c1, b2, c2, step, bc2s, eps;
+} AdamK;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Eight at a time with AVX, in a function compiled for AVX2 without FMA
+ * (so nothing can be fused): the same operations in the same order as the
+ * scalar loop, and vsqrtps and vdivps round like sqrtf and /, so the
+ * result is bit-identical (test_adam compares it with the SSE and scalar
+ * loops).  Returns the number of elements done (a multiple of 8). */
+__attribute__((target("avx2"))) static size_t adam_avx_(const AdamK *k, size_t n, float *restrict params,
+                                                         const float *restrict grads, float *restrict m,
+                                                         float *restrict v)
+{
+    const __m256 vb1 = _mm256_set1_ps(k->b1), vc1 = _mm256_set1_ps(k->c1), vb2 = _mm256_set1_ps(k->b2);
+    const __m256 vc2 = _mm256_set1_ps(k->c2), vstep = _mm256_set1_ps(k->step), vbc2s = _mm256_set1_ps(k->bc2s);
+    const __m256 veps = _mm256_set1_ps(k->eps);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_loadu_ps(grads + i);
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1), _mm256_mul_ps(vc1, g));
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2), _mm256_mul_ps(_mm256_mul_ps(vc2, g), g));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), vbc2s), veps);
+        __m256 upd = _mm256_div_ps(_mm256_mul_ps(vstep, mi), den);
+        _mm256_storeu_ps(params + i, _mm256_sub_ps(_mm256_loadu_ps(params + i), upd));
+    }
+    return i;
+}
+#endif
+
+/* Which loop runs: 2 AVX, 1 SSE, 0 scalar; -1 until the first step
+ * chooses from the CPU (adam_select). */
+static int adam_isa_ = -1;
+
+static int adam_isa_best_(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return 2;
+#endif
+#ifdef __SSE2__
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int adam_select(int isa)
+{
+    int best = adam_isa_best_();
+    if (isa >= 0) adam_isa_ = isa < best ? isa : best;
+    if (adam_isa_ < 0) adam_isa_ = best;
+    return adam_isa_;
+}
+
 void adam_step(Adam *a, float *params, const float *grads)
 {
     a->t++;
     double bc1 = 1.0 - pow(a->beta1, (double)a->t);        /* 1 - beta1^t */
     double bc2_sqrt = sqrt(1.0 - pow(a->beta2, (double)a->t)); /* sqrt(1 - beta2^t) */
-    const float b1 = (float)a->beta1, c1 = (float)(1.0 - a->beta1);
-    const float b2 = (float)a->beta2, c2 = (float)(1.0 - a->beta2);
-    const float step = (float)(a->lr / bc1), bc2s = (float)bc2_sqrt, eps = (float)a->eps;
+    const AdamK k = {(float)a->beta1, (float)(1.0 - a->beta1), (float)a->beta2, (float)(1.0 - a->beta2),
+                     (float)(a->lr / bc1), (float)bc2_sqrt, (float)a->eps};
+    const float b1 = k.b1, c1 = k.c1, b2 = k.b2, c2 = k.c2, step = k.step, bc2s = k.bc2s, eps = k.eps;
     float *restrict m = a->m, *restrict v = a->v;
+    const int isa = adam_isa_ >= 0 ? adam_isa_ : adam_select(-1);
     size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa == 2) i = adam_avx_(&k, a->n, params, grads, m, v);
+#endif
 #ifdef __SSE2__
     /* Four at a time with SSE (every x86-64 has it): the same operations in
      * the same order as the scalar loop below, and sqrtps rounds like
      * sqrtf, so the result is bit-identical.  (GCC does not vectorise the
      * scalar loop itself: sqrtf keeps an errno branch at -O2.) */
-    const __m128 vb1 = _mm_set1_ps(b1), vc1 = _mm_set1_ps(c1), vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(c2);
-    const __m128 vstep = _mm_set1_ps(step), vbc2s = _mm_set1_ps(bc2s), veps = _mm_set1_ps(eps);
-    for (; i + 4 <= a->n; i += 4) {
-        __m128 g = _mm_loadu_ps(grads + i);
-        __m128 mi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), vb1), _mm_mul_ps(vc1, g));
-        __m128 vi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), vb2), _mm_mul_ps(_mm_mul_ps(vc2, g), g));
-        _mm_storeu_ps(m + i, mi);
-        _mm_storeu_ps(v + i, vi);
-        __m128 den = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vi), vbc2s), veps);
-        __m128 upd = _mm_div_ps(_mm_mul_ps(vstep, mi), den);
-        _mm_storeu_ps(params + i, _mm_sub_ps(_mm_loadu_ps(params + i), upd));
+    if (isa >= 1) {
+        const __m128 vb1 = _mm_set1_ps(b1), vc1 = _mm_set1_ps(c1), vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(c2);
+        const __m128 vstep = _mm_set1_ps(step), vbc2s = _mm_set1_ps(bc2s), veps = _mm_set1_ps(eps);
+        for (; i + 4 <= a->n; i += 4) {
+            __m128 g = _mm_loadu_ps(grads + i);
+            __m128 mi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), vb1), _mm_mul_ps(vc1, g));
+            __m128 vi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), vb2), _mm_mul_ps(_mm_mul_ps(vc2, g), g));
+            _mm_storeu_ps(m + i, mi);
+            _mm_storeu_ps(v + i, vi);
+            __m128 den = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vi), vbc2s), veps);
+            __m128 upd = _mm_div_ps(_mm_mul_ps(vstep, mi), den);
+            _mm_storeu_ps(params + i, _mm_sub_ps(_mm_loadu_ps(params + i), upd));
+        }
     }
 #endif
     for (; i < a->n; i++) {

@@ -41,6 +41,12 @@ void adam_reset(Adam *a);
 /* One step: params (n) updated in place from grads (n). */
 void adam_step(Adam *a, float *params, const float *grads);
 
+/* The element loop adam_step runs: adam_select(-1) returns it (2 AVX, 1
+ * SSE, 0 scalar; the best the CPU has, chosen at the first call); 0, 1 or
+ * 2 chooses that one or the best below it (the tests run all three, which
+ * give the same bits).  Not thread-safe against adam_step running. */
+int adam_select(int isa);
+
 /* Global L2 norm of grads (n), accumulated in double; if max_norm > 0 and
  * the norm exceeds it, scale grads by max_norm / (norm + 1e-6).  Returns
  * the norm before clipping. */
