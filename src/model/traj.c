@@ -1,6 +1,6 @@
 /* traj.c -- random-walk trajectories that stay inside the arena.
  *
- * Legend: B batch (trajectories), T steps.
+ * Legend: B batch (trajectories), T steps, H = ceil(T / 2) pairs of steps.
  *
  * Raudies & Hasselmo 2012, in the form of Sorscher et al. 2019
  * (trajectory_generator.py, read for the conventions), with the move taken

@@ -1,6 +1,6 @@
 /* traj.h -- the random-walk trajectory generator (path-integration task).
  *
- * Legend: B batch (trajectories), T steps.
+ * Legend: B batch (trajectories), T steps, H = ceil(T / 2) pairs of steps.
  *
  * The generator of Raudies & Hasselmo 2012 as used by Sorscher et al. 2019
  * (cfg: dt, border_region, turn_sd, speed_scale, wall_slow), with one
