@@ -59,31 +59,47 @@ typedef struct AdamK {
     float b1, c1, b2, c2, step, bc2s, eps;
 } AdamK;
 
+/* The vector loops: S is the intrinsics' width prefix (empty: SSE, 4
+ * floats a vector; 256: AVX, 8), V the vector type.  The same operations
+ * in the same order as the scalar loop of adam_step, and sqrtps and divps
+ * round like sqrtf and /, so every loop gives the same bits (test_adam
+ * compares them; GCC does not vectorise the scalar loop itself: sqrtf
+ * keeps an errno branch at -O2).  Returns the number of elements done, a
+ * multiple of the width. */
+#define ADAM_PS_(S, op) _mm##S##_##op##_ps
+#define ADAM_VLOOP_(S, V, W)                                                                            \
+    const V vb1 = ADAM_PS_(S, set1)(k->b1), vc1 = ADAM_PS_(S, set1)(k->c1), vb2 = ADAM_PS_(S, set1)(k->b2); \
+    const V vc2 = ADAM_PS_(S, set1)(k->c2), vstep = ADAM_PS_(S, set1)(k->step);                          \
+    const V vbc2s = ADAM_PS_(S, set1)(k->bc2s), veps = ADAM_PS_(S, set1)(k->eps);                       \
+    size_t i = 0;                                                                                       \
+    for (; i + (W) <= n; i += (W)) {                                                                    \
+        V g = ADAM_PS_(S, loadu)(grads + i);                                                            \
+        V mi = ADAM_PS_(S, add)(ADAM_PS_(S, mul)(ADAM_PS_(S, loadu)(m + i), vb1), ADAM_PS_(S, mul)(vc1, g)); \
+        V vi = ADAM_PS_(S, add)(ADAM_PS_(S, mul)(ADAM_PS_(S, loadu)(v + i), vb2),                       \
+                                ADAM_PS_(S, mul)(ADAM_PS_(S, mul)(vc2, g), g));                         \
+        ADAM_PS_(S, storeu)(m + i, mi);                                                                 \
+        ADAM_PS_(S, storeu)(v + i, vi);                                                                 \
+        V den = ADAM_PS_(S, add)(ADAM_PS_(S, div)(ADAM_PS_(S, sqrt)(vi), vbc2s), veps);                 \
+        V upd = ADAM_PS_(S, div)(ADAM_PS_(S, mul)(vstep, mi), den);                                     \
+        ADAM_PS_(S, storeu)(params + i, ADAM_PS_(S, sub)(ADAM_PS_(S, loadu)(params + i), upd));         \
+    }                                                                                                   \
+    return i;
+
 #if defined(__x86_64__) && defined(__GNUC__)
-/* Eight at a time with AVX, in a function compiled for AVX2 without FMA
- * (so nothing can be fused): the same operations in the same order as the
- * scalar loop, and vsqrtps and vdivps round like sqrtf and /, so the
- * result is bit-identical (test_adam compares it with the SSE and scalar
- * loops).  Returns the number of elements done (a multiple of 8). */
+/* AVX, compiled for AVX2 without FMA, so that nothing can be fused. */
 __attribute__((target("avx2"))) static size_t adam_avx_(const AdamK *k, size_t n, float *restrict params,
                                                          const float *restrict grads, float *restrict m,
                                                          float *restrict v)
 {
-    const __m256 vb1 = _mm256_set1_ps(k->b1), vc1 = _mm256_set1_ps(k->c1), vb2 = _mm256_set1_ps(k->b2);
-    const __m256 vc2 = _mm256_set1_ps(k->c2), vstep = _mm256_set1_ps(k->step), vbc2s = _mm256_set1_ps(k->bc2s);
-    const __m256 veps = _mm256_set1_ps(k->eps);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 g = _mm256_loadu_ps(grads + i);
-        __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1), _mm256_mul_ps(vc1, g));
-        __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2), _mm256_mul_ps(_mm256_mul_ps(vc2, g), g));
-        _mm256_storeu_ps(m + i, mi);
-        _mm256_storeu_ps(v + i, vi);
-        __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), vbc2s), veps);
-        __m256 upd = _mm256_div_ps(_mm256_mul_ps(vstep, mi), den);
-        _mm256_storeu_ps(params + i, _mm256_sub_ps(_mm256_loadu_ps(params + i), upd));
-    }
-    return i;
+    ADAM_VLOOP_(256, __m256, 8)
+}
+#endif
+#ifdef __SSE2__
+/* SSE (every x86-64 has it). */
+static size_t adam_sse_(const AdamK *k, size_t n, float *restrict params, const float *restrict grads,
+                        float *restrict m, float *restrict v)
+{
+    ADAM_VLOOP_(, __m128, 4)
 }
 #endif
 
@@ -127,24 +143,7 @@ void adam_step(Adam *a, float *params, const float *grads)
     if (isa == 2) i = adam_avx_(&k, a->n, params, grads, m, v);
 #endif
 #ifdef __SSE2__
-    /* Four at a time with SSE (every x86-64 has it): the same operations in
-     * the same order as the scalar loop below, and sqrtps rounds like
-     * sqrtf, so the result is bit-identical.  (GCC does not vectorise the
-     * scalar loop itself: sqrtf keeps an errno branch at -O2.) */
-    if (isa >= 1) {
-        const __m128 vb1 = _mm_set1_ps(b1), vc1 = _mm_set1_ps(c1), vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(c2);
-        const __m128 vstep = _mm_set1_ps(step), vbc2s = _mm_set1_ps(bc2s), veps = _mm_set1_ps(eps);
-        for (; i + 4 <= a->n; i += 4) {
-            __m128 g = _mm_loadu_ps(grads + i);
-            __m128 mi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), vb1), _mm_mul_ps(vc1, g));
-            __m128 vi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), vb2), _mm_mul_ps(_mm_mul_ps(vc2, g), g));
-            _mm_storeu_ps(m + i, mi);
-            _mm_storeu_ps(v + i, vi);
-            __m128 den = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vi), vbc2s), veps);
-            __m128 upd = _mm_div_ps(_mm_mul_ps(vstep, mi), den);
-            _mm_storeu_ps(params + i, _mm_sub_ps(_mm_loadu_ps(params + i), upd));
-        }
-    }
+    if (isa >= 1) i += adam_sse_(&k, a->n - i, params + i, grads + i, m + i, v + i);
 #endif
     for (; i < a->n; i++) {
         float g = grads[i];

@@ -180,6 +180,27 @@ static void step_inside(const Arena *a, float px, float py, double dx, double dy
     }
 }
 
+/* The series' coefficients, highest power first, for Horner's rule in z:
+ *   S(z) = -1/3! + z/5! - ... + z^7/17!          (sin r = r + r z S(z))
+ *   K(z) = 1/2! - z/4! + ... + z^8/18!           (cos r = 1 - z K(z)) */
+static const double traj_sin_c_[] = {1.0 / 355687428096000.0, -1.0 / 1307674368000.0, 1.0 / 6227020800.0,
+                                     -1.0 / 39916800.0,       1.0 / 362880.0,         -1.0 / 5040.0,
+                                     1.0 / 120.0,             -1.0 / 6.0};
+static const double traj_cos_c_[] = {1.0 / 6402373705728000.0, -1.0 / 20922789888000.0, 1.0 / 87178291200.0,
+                                     -1.0 / 479001600.0,       1.0 / 3628800.0,         -1.0 / 40320.0,
+                                     1.0 / 720.0,              -1.0 / 24.0,             1.0 / 2.0};
+enum { TRAJ_NS_ = sizeof traj_sin_c_ / sizeof traj_sin_c_[0], TRAJ_NK_ = sizeof traj_cos_c_ / sizeof traj_cos_c_[0] };
+
+/* c[0] z^(n-1) + ... + c[n-1] by Horner's rule, unrolled (so that the loop
+ * over trajectories around it vectorises) */
+static inline __attribute__((always_inline)) double traj_horner_(const double *c, int n, double z)
+{
+    double p = c[0];
+#pragma GCC unroll 16
+    for (int i = 1; i < n; i++) p = c[i] + z * p;
+    return p;
+}
+
 /* sin x and cos x in double for |x| < 2^20, element-wise and without
  * branches, so that the loop over trajectories vectorises (libm's sin and
  * cos are calls), and the same bits wherever it runs (the Makefile
@@ -188,7 +209,7 @@ static void step_inside(const Arena *a, float px, float py, double dx, double dy
  *   r = (x - k P1) - k P2, |r| <= pi/4 (+ rounding), with P1 = pi/2
  *     rounded to 33 bits (k P1 and x - k P1 exact) and P2 = pi/2 - P1
  *     (Cody & Waite 1980);
- *   sin r = r + r z S(z), cos r = 1 - z/2 + z^2 C(z), z = r^2: the Taylor series
+ *   sin r = r + r z S(z), cos r = 1 - z K(z), z = r^2: the Taylor series
  *     to r^17 and r^18 (remainders < 1e-19 on |r| <= pi/4);
  *   (sin x, cos x) = (s, c), (c, -s), (-s, -c), (-c, s) for q = 0 .. 3.
  * Max error against libm: tests/test_traj.c (test_sincos). */
@@ -200,25 +221,8 @@ static inline __attribute__((always_inline)) void traj_sincos_(double x, double 
     const double k = t - 0x1.8p52;
     const double r = (x - k * 0x1.921fb544p+0) - k * 0x1.0b4611a626331p-34;
     const double z = r * r;
-    double ps = 1.0 / 355687428096000.0; /* 1/17! */
-    ps = -1.0 / 1307674368000.0 + z * ps;
-    ps = 1.0 / 6227020800.0 + z * ps;
-    ps = -1.0 / 39916800.0 + z * ps;
-    ps = 1.0 / 362880.0 + z * ps;
-    ps = -1.0 / 5040.0 + z * ps;
-    ps = 1.0 / 120.0 + z * ps;
-    ps = -1.0 / 6.0 + z * ps;
-    const double s = r + (r * z) * ps;
-    double pc = 1.0 / 6402373705728000.0; /* 1/18! */
-    pc = -1.0 / 20922789888000.0 + z * pc;
-    pc = 1.0 / 87178291200.0 + z * pc;
-    pc = -1.0 / 479001600.0 + z * pc;
-    pc = 1.0 / 3628800.0 + z * pc;
-    pc = -1.0 / 40320.0 + z * pc;
-    pc = 1.0 / 720.0 + z * pc;
-    pc = -1.0 / 24.0 + z * pc; /* -C(z) */
-    pc = 0.5 + z * pc;          /* 1/2 - z C(z), so that c = 1 - z pc */
-    const double c = 1.0 - z * pc;
+    const double s = r + (r * z) * traj_horner_(traj_sin_c_, TRAJ_NS_, z);
+    const double c = 1.0 - z * traj_horner_(traj_cos_c_, TRAJ_NK_, z);
     uint64_t bs, bc;
     memcpy(&bs, &s, sizeof bs);
     memcpy(&bc, &c, sizeof bc);
@@ -233,14 +237,13 @@ static inline __attribute__((always_inline)) void traj_sincos_(double x, double 
 void traj_sincos(double x, double *sn, double *cs) { traj_sincos_(x, sn, cs); }
 
 /* (sin h, cos h) of n headings, on either build (model/simd.h), same bits */
-SIMD_FMA static void sincos_fill_fma_(const double *restrict h, double *restrict sn, double *restrict cs, int n)
+static inline __attribute__((always_inline)) void sincos_fill_body_(const double *restrict h, double *restrict sn,
+                                                                    double *restrict cs, int n)
 {
     for (int i = 0; i < n; i++) traj_sincos_(h[i], &sn[i], &cs[i]);
 }
-static void sincos_fill_base_(const double *restrict h, double *restrict sn, double *restrict cs, int n)
-{
-    for (int i = 0; i < n; i++) traj_sincos_(h[i], &sn[i], &cs[i]);
-}
+SIMD_FMA static void sincos_fill_fma_(const double *h, double *sn, double *cs, int n) { sincos_fill_body_(h, sn, cs, n); }
+static void sincos_fill_base_(const double *h, double *sn, double *cs, int n) { sincos_fill_body_(h, sn, cs, n); }
 
 void traj_generate(TrajBatch *tb, const Arena *a, const TaskConfig *cfg, Rng *r)
 {
