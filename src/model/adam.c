@@ -12,10 +12,12 @@
  */
 #include "model/adam.h"
 
+#include "model/simd.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__GNUC__)
+#if SIMD_HAVE_FMA_BUILD
 #include <immintrin.h>
 #elif defined(__SSE2__)
 #include <emmintrin.h>
@@ -85,8 +87,9 @@ typedef struct AdamK {
     }                                                                                                   \
     return i;
 
-#if defined(__x86_64__) && defined(__GNUC__)
-/* AVX, compiled for AVX2 without FMA, so that nothing can be fused. */
+#if SIMD_HAVE_FMA_BUILD
+/* AVX, run where the CPU runs the AVX2 + FMA build (simd_fma_, model/simd.h),
+ * but compiled for AVX2 without FMA, so that nothing can be fused. */
 __attribute__((target("avx2"))) static size_t adam_avx_(const AdamK *k, size_t n, float *restrict params,
                                                          const float *restrict grads, float *restrict m,
                                                          float *restrict v)
@@ -103,31 +106,6 @@ static size_t adam_sse_(const AdamK *k, size_t n, float *restrict params, const 
 }
 #endif
 
-/* Which loop runs: 2 AVX, 1 SSE, 0 scalar; -1 until the first step
- * chooses from the CPU (adam_select). */
-static int adam_isa_ = -1;
-
-static int adam_isa_best_(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return 2;
-#endif
-#ifdef __SSE2__
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-int adam_select(int isa)
-{
-    int best = adam_isa_best_();
-    if (isa >= 0) adam_isa_ = isa < best ? isa : best;
-    if (adam_isa_ < 0) adam_isa_ = best;
-    return adam_isa_;
-}
-
 void adam_step(Adam *a, float *params, const float *grads)
 {
     a->t++;
@@ -137,13 +115,12 @@ void adam_step(Adam *a, float *params, const float *grads)
                      (float)(a->lr / bc1), (float)bc2_sqrt, (float)a->eps};
     const float b1 = k.b1, c1 = k.c1, b2 = k.b2, c2 = k.c2, step = k.step, bc2s = k.bc2s, eps = k.eps;
     float *restrict m = a->m, *restrict v = a->v;
-    const int isa = adam_isa_ >= 0 ? adam_isa_ : adam_select(-1);
     size_t i = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (isa == 2) i = adam_avx_(&k, a->n, params, grads, m, v);
+#if SIMD_HAVE_FMA_BUILD
+    if (simd_fma_ > 0) i = adam_avx_(&k, a->n, params, grads, m, v);
 #endif
 #ifdef __SSE2__
-    if (isa >= 1) i += adam_sse_(&k, a->n - i, params + i, grads + i, m + i, v + i);
+    i += adam_sse_(&k, a->n - i, params + i, grads + i, m + i, v + i);
 #endif
     for (; i < a->n; i++) {
         float g = grads[i];

@@ -38,14 +38,10 @@ void adam_free(Adam *a);
 /* Zero the moments and the step count (a fresh optimiser, same settings). */
 void adam_reset(Adam *a);
 
-/* One step: params (n) updated in place from grads (n). */
+/* One step: params (n) updated in place from grads (n).  8 floats at a
+ * time with AVX where simd_fma_ says the AVX2 build runs (model/simd.h),
+ * 4 with SSE elsewhere on x86-64; the same bits either way. */
 void adam_step(Adam *a, float *params, const float *grads);
-
-/* The element loop adam_step runs: adam_select(-1) returns it (2 AVX, 1
- * SSE, 0 scalar; the best the CPU has, chosen at the first call); 0, 1 or
- * 2 chooses that one or the best below it (the tests run all three, which
- * give the same bits).  Not thread-safe against adam_step running. */
-int adam_select(int isa);
 
 /* Global L2 norm of grads (n), accumulated in double; if max_norm > 0 and
  * the norm exceeds it, scale grads by max_norm / (norm + 1e-6).  Returns
